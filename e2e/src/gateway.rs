@@ -1,0 +1,48 @@
+//! Starting the gateway (and subgraph services) the way a user would, on free ports with a
+//! throwaway data folder.
+
+use std::path::PathBuf;
+
+use crate::process::{Service, free_port};
+
+/// A fresh data folder under the system temp dir, removed by the OS's temp cleaning.
+pub fn temp_data_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(polygate_kit::testing::unique_name(label));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// `polygate serve` with every subgraph embedded and in-process, plus `extra_env`.
+pub async fn embedded_gateway(extra_env: &[(&str, String)]) -> anyhow::Result<Service> {
+    let port = free_port();
+    let mut env = vec![
+        ("POLYGATE_SERVER__LISTEN", format!("127.0.0.1:{port}")),
+        (
+            "POLYGATE_SERVER__DATA_DIR",
+            temp_data_dir("gw").display().to_string(),
+        ),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    env.extend(extra_env.iter().cloned());
+    Service::start("polygate", &["serve"], &env, port, "/readiness").await
+}
+
+/// A subgraph binary serving on its own, e.g. `polygate-session serve --store …`.
+pub async fn subgraph_service(binary: &str, args: &[&str]) -> anyhow::Result<Service> {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut all = vec!["serve", "--listen", listen.as_str()];
+    all.extend_from_slice(args);
+    Service::start(
+        binary,
+        &all,
+        &[("RUST_LOG", "warn".to_owned())],
+        port,
+        "/health",
+    )
+    .await
+}
+
+/// Demo credentials the seed creates.
+pub const DEMO_PASSWORD: &str = "polygate-demo";
+pub const DEMO_STAFF_EMAIL: &str = "alice@example.com";

@@ -1,0 +1,111 @@
+//! The `polygate` command line: `serve`, `seed`, `schema export|check`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use polygate::config::Config;
+use polygate::{schema_files, seed, serve, wiring};
+
+hive_router::configure_global_allocator!();
+use hive_router::RouterGlobalAllocator;
+
+#[derive(Parser)]
+#[command(
+    name = "polygate",
+    version,
+    about = "One GraphQL API over six databases"
+)]
+struct Cli {
+    /// Configuration file; missing is fine unless given explicitly.
+    #[arg(long, global = true, env = "POLYGATE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway (every subgraph in-process on embedded stores unless configured).
+    Serve {
+        /// Serve this supergraph instead of the configured one; subgraphs that are not ours are
+        /// called over HTTP at the URL it names.
+        #[arg(long)]
+        supergraph: Option<PathBuf>,
+    },
+    /// Load the demo data into the configured stores (idempotent).
+    Seed,
+    /// Subgraph SDL files in schema/.
+    Schema {
+        #[command(subcommand)]
+        action: SchemaAction,
+        /// The schema folder.
+        #[arg(long, default_value = "schema")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemaAction {
+    /// Write schema/<subgraph>.graphql from the code.
+    Export,
+    /// Fail when schema/<subgraph>.graphql differs from the code.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("polygate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    let required = path.is_some();
+    let path = path.unwrap_or_else(|| PathBuf::from("polygate.toml"));
+    Ok(Config::load(&path, required)?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { supergraph } => serve::run(serve::ServeOptions {
+            config: load_config(cli.config)?,
+            supergraph,
+        }),
+        Command::Seed => {
+            let config = load_config(cli.config)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async {
+                let stores = wiring::connect(&config).await?;
+                let report = seed::demo(&stores).await?;
+                println!("seeded {} users", report.created);
+                anyhow::Ok(())
+            })
+        }
+        Command::Schema { action, dir } => match action {
+            SchemaAction::Export => {
+                for path in schema_files::export(&dir)? {
+                    println!("wrote {}", path.display());
+                }
+                println!("now run `schema/compose` to rebuild schema/supergraph.graphql");
+                Ok(())
+            }
+            SchemaAction::Check => {
+                let drifted = schema_files::drifted(&dir);
+                if drifted.is_empty() {
+                    println!("schema files match the code");
+                    Ok(())
+                } else {
+                    anyhow::bail!(
+                        "out of date: {}; run `polygate schema export` and `schema/compose`",
+                        drifted.join(", ")
+                    )
+                }
+            }
+        },
+    }
+}

@@ -1,0 +1,120 @@
+//! Sign-in at the gateway: `Authorization: Bearer <token>` becomes a viewer with one session
+//! store round trip (which also touches the session), and the viewer is forwarded to subgraphs
+//! in identity headers that clients cannot set: every incoming copy is stripped first.
+//!
+//! A missing, malformed, expired or revoked token leaves the request anonymous; fields that need
+//! a user then fail with `UNAUTHENTICATED` in their subgraph, and public fields still answer.
+
+use std::sync::Arc;
+
+use hive_router::async_trait;
+use hive_router::executor::hooks::on_http_request::{
+    OnHttpRequestHookFuture, OnHttpRequestHookPayload,
+};
+use hive_router::executor::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
+use hive_router::executor::hooks::on_subgraph_execute::{
+    OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
+};
+use hive_router::executor::plugin_trait::{RouterPlugin, StartHookPayload};
+use polygate_kit::Viewer;
+use polygate_kit::auth::IDENTITY_HEADERS;
+
+use crate::state::{self, GatewayState};
+
+/// Longest bearer token accepted before asking the store (ours are 64 hex characters).
+const MAX_TOKEN_LEN: usize = 256;
+
+pub struct AuthPlugin {
+    state: Arc<GatewayState>,
+}
+
+impl AuthPlugin {
+    pub const NAME: &'static str = "polygate_auth";
+}
+
+/// The token from an `Authorization: Bearer …` value, if it is one and of a sane size.
+pub fn bearer_token(header: Option<&str>) -> Option<&str> {
+    let value = header?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= MAX_TOKEN_LEN)
+        .then_some(token)
+}
+
+#[async_trait]
+impl RouterPlugin for AuthPlugin {
+    type Config = ();
+
+    fn plugin_name() -> &'static str {
+        Self::NAME
+    }
+
+    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
+        let state = state::get()?;
+        payload.initialize_plugin(Self { state })
+    }
+
+    fn on_http_request<'req>(
+        &'req self,
+        mut payload: OnHttpRequestHookPayload<'req>,
+    ) -> OnHttpRequestHookFuture<'req> {
+        Box::pin(async move {
+            let headers = payload.router_http_request.headers_mut();
+            for name in IDENTITY_HEADERS {
+                headers.remove(name);
+            }
+            let token = bearer_token(
+                headers
+                    .get(http::header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok()),
+            )
+            .map(str::to_owned);
+            if let Some(token) = token {
+                let verifier = self.state.verifier.clone();
+                let verified = self
+                    .state
+                    .runtime
+                    .spawn(async move { verifier.verify(&token).await })
+                    .await;
+                match verified {
+                    Ok(Ok(Some(viewer))) => {
+                        payload.context.insert(viewer);
+                    }
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "cannot verify token: session store unavailable")
+                    }
+                    Err(e) => tracing::error!(error = %e, "token verification task failed"),
+                }
+            }
+            payload.proceed()
+        })
+    }
+
+    async fn on_subgraph_execute<'exec>(
+        &'exec self,
+        mut payload: OnSubgraphExecuteStartHookPayload<'exec>,
+    ) -> OnSubgraphExecuteStartHookResult<'exec> {
+        if let Some(viewer) = payload.context.get_ref::<Viewer>() {
+            viewer.write_headers(&mut payload.execution_request.headers);
+        }
+        payload.proceed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn only_a_bearer_token_of_sane_size_is_taken() {
+        assert_eq!(bearer_token(Some("Bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(Some("bearer  abc ")), Some("abc"));
+        assert_eq!(bearer_token(Some("Basic abc")), None);
+        assert_eq!(bearer_token(Some("Bearer")), None);
+        assert_eq!(bearer_token(Some("Bearer ")), None);
+        assert_eq!(bearer_token(None), None);
+        let long = format!("Bearer {}", "a".repeat(300));
+        assert_eq!(bearer_token(Some(&long)), None);
+    }
+}

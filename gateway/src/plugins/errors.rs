@@ -1,0 +1,130 @@
+//! One place where every error leaving the gateway gets a code from our stable list
+//! (`extensions.code`, see the README): the engine's own codes are mapped, ours pass through.
+//! The engine's original code stays visible in the log, not in the response.
+
+use hive_router::async_trait;
+use hive_router::executor::hooks::on_graphql_error::{
+    OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
+};
+use hive_router::executor::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
+use hive_router::executor::plugin_trait::RouterPlugin;
+use polygate_kit::ErrorCode;
+
+pub struct ErrorsPlugin;
+
+impl ErrorsPlugin {
+    pub const NAME: &'static str = "polygate_errors";
+}
+
+/// Our code for an error that carries `code` (or none).
+pub fn stable_code(code: Option<&str>) -> ErrorCode {
+    let Some(code) = code else {
+        return ErrorCode::Internal;
+    };
+    if let Some(ours) = ErrorCode::ALL.iter().find(|c| c.as_str() == code) {
+        return *ours;
+    }
+    let client_caused = code.starts_with("MAX_")
+        || code.starts_with("GRAPHQL_")
+        || code.starts_with("PERSISTED_DOCUMENT")
+        || code.starts_with("COST_")
+        || code.starts_with("UNSUPPORTED_")
+        || matches!(
+            code,
+            "BAD_REQUEST"
+                | "INTROSPECTION_DISABLED"
+                | "MISSING_QUERY_PARAM"
+                | "MISSING_CONTENT_TYPE_HEADER"
+                | "MUTATION_NOT_ALLOWED_OVER_HTTP_GET"
+                | "METHOD_NOT_ALLOWED"
+                | "INVALID_HEADER"
+                | "UNPROCESSABLE_QUERY_PARAMS"
+                | "CSRF_PREVENTION_FAILED"
+                | "REQUEST_HEADER_FIELDS_TOO_LARGE"
+                | "OPERATION_RESOLUTION_FAILURE"
+                | "SUBSCRIPTIONS_NOT_SUPPORTED"
+                | "SUBSCRIPTIONS_TRANSPORT_NOT_SUPPORTED"
+        );
+    if client_caused {
+        return ErrorCode::BadUserInput;
+    }
+    let upstream = code.starts_with("SUBGRAPH_")
+        || code.starts_with("SUBREQUEST_")
+        || matches!(code, "GATEWAY_TIMEOUT" | "NO_SUPERGRAPH_AVAILABLE");
+    if upstream {
+        ErrorCode::StoreUnavailable
+    } else {
+        ErrorCode::Internal
+    }
+}
+
+#[async_trait]
+impl RouterPlugin for ErrorsPlugin {
+    type Config = ();
+
+    fn plugin_name() -> &'static str {
+        Self::NAME
+    }
+
+    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
+        payload.initialize_plugin(Self)
+    }
+
+    fn on_graphql_error<'req>(
+        &'req self,
+        mut payload: OnGraphQLErrorHookPayload<'req>,
+    ) -> OnGraphQLErrorHookResult<'req> {
+        let original = payload.error.extensions.code.take();
+        let code = stable_code(original.as_deref());
+        if original.as_deref() != Some(code.as_str()) {
+            tracing::debug!(from = ?original, to = code.as_str(), message = %payload.error.message, "error code mapped");
+        }
+        payload.error.extensions.code = Some(code.as_str().to_owned());
+        payload.proceed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_codes_pass_through() {
+        for code in ErrorCode::ALL {
+            assert_eq!(stable_code(Some(code.as_str())), code);
+        }
+    }
+
+    #[test]
+    fn engine_codes_map_to_ours() {
+        assert_eq!(
+            stable_code(Some("MAX_DEPTH_EXCEEDED")),
+            ErrorCode::BadUserInput
+        );
+        assert_eq!(
+            stable_code(Some("MAX_ALIASES_EXCEEDED")),
+            ErrorCode::BadUserInput
+        );
+        assert_eq!(
+            stable_code(Some("GRAPHQL_VALIDATION_FAILED")),
+            ErrorCode::BadUserInput
+        );
+        assert_eq!(
+            stable_code(Some("INTROSPECTION_DISABLED")),
+            ErrorCode::BadUserInput
+        );
+        assert_eq!(
+            stable_code(Some("SUBREQUEST_HTTP_ERROR")),
+            ErrorCode::StoreUnavailable
+        );
+        assert_eq!(
+            stable_code(Some("GATEWAY_TIMEOUT")),
+            ErrorCode::StoreUnavailable
+        );
+        assert_eq!(
+            stable_code(Some("PLAN_EXECUTION_FAILED")),
+            ErrorCode::Internal
+        );
+        assert_eq!(stable_code(None), ErrorCode::Internal);
+    }
+}

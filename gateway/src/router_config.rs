@@ -1,0 +1,70 @@
+//! Translates our config into Hive Router's, which the engine reads from a file it is pointed at.
+//!
+//! Only keys we set are written; the engine's own defaults stand for the rest. Remote subgraphs
+//! get their URL through `override_subgraph_urls`; in-process ones keep the supergraph's URL,
+//! which is never dialled because the transport plugin swaps their executor.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::plugins;
+
+pub fn render(config: &Config, supergraph: &Path) -> Value {
+    let server = &config.server;
+    let limits = &config.limits;
+    let mut overrides = serde_json::Map::new();
+    for (name, url) in [
+        (polygate_commerce::NAME, &config.subgraphs.commerce.url),
+        (polygate_session::NAME, &config.subgraphs.session.url),
+    ] {
+        if let Some(url) = url {
+            overrides.insert(name.to_owned(), json!({ "url": url }));
+        }
+    }
+    let plugins: serde_json::Map<String, Value> = plugins::NAMES
+        .iter()
+        .map(|name| ((*name).to_owned(), json!({ "enabled": true })))
+        .collect();
+    let mut http = json!({
+        "host": server.listen.ip().to_string(),
+        "port": server.listen.port(),
+        "graphql_endpoint": "/graphql",
+    });
+    if server.workers > 0 {
+        http["workers"] = json!(server.workers);
+    }
+    let log_format = if std::env::var("POLYGATE_LOG_FORMAT").is_ok_and(|v| v == "json") {
+        "json"
+    } else {
+        "text"
+    };
+    json!({
+        "log": { "format": log_format, "level": log_level() },
+        "supergraph": { "source": "file", "path": supergraph.display().to_string() },
+        "http": http,
+        "laboratory": { "enabled": server.graphiql },
+        "introspection": server.introspection,
+        "limits": {
+            "max_depth": { "n": limits.max_depth },
+            "max_aliases": { "n": limits.max_aliases },
+            "max_request_body_size": format!("{} B", limits.max_body_bytes),
+        },
+        "traffic_shaping": {
+            "all": { "request_timeout": format!("{}ms", limits.subgraph_timeout_ms) },
+            "router": { "request_timeout": format!("{}ms", limits.request_timeout_ms) },
+        },
+        "override_subgraph_urls": { "subgraphs": overrides },
+        "plugins": plugins,
+    })
+}
+
+/// The engine's log level: `RUST_LOG` when it is a plain level, `info` otherwise.
+fn log_level() -> &'static str {
+    let wanted = std::env::var("RUST_LOG").unwrap_or_default();
+    ["error", "warn", "info", "debug", "trace"]
+        .into_iter()
+        .find(|level| wanted.eq_ignore_ascii_case(level))
+        .unwrap_or("info")
+}

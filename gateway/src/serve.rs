@@ -1,0 +1,75 @@
+//! `polygate serve`: connect the stores, publish the plugins' state, start Hive Router.
+//!
+//! Two runtimes by design: a tokio multi-thread runtime owns every store pool and runs in-process
+//! subgraphs; Hive Router's ntex server runs its own per-worker runtimes and hands work over.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use hive_router::{
+    PluginRegistry, error::RouterInitError, init_rustls_crypto_provider, router_entrypoint,
+};
+
+use crate::config::Config;
+use crate::{plugins, router_config, seed, state, wiring};
+
+pub struct ServeOptions {
+    pub config: Config,
+    /// A supergraph other than the configured one (e.g. one with other teams' subgraphs).
+    pub supergraph: Option<PathBuf>,
+}
+
+pub fn run(options: ServeOptions) -> anyhow::Result<()> {
+    let config = options.config;
+    let supergraph = options
+        .supergraph
+        .unwrap_or_else(|| config.server.supergraph.clone());
+    let supergraph = std::fs::canonicalize(&supergraph)
+        .with_context(|| format!("server.supergraph: cannot read `{}`", supergraph.display()))?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("polygate-stores")
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the store runtime")?;
+    let stores = runtime.block_on(wiring::connect(&config))?;
+    if config.server.seed_demo_data && config.commerce_embedded() {
+        let report = runtime.block_on(seed::demo(&stores))?;
+        if report.created > 0 {
+            eprintln!("seeded demo data: {} users", report.created);
+        }
+    }
+    state::publish(wiring::gateway_state(
+        &config,
+        &stores,
+        runtime.handle().clone(),
+    ));
+
+    let router_config = router_config::render(&config, &supergraph);
+    let config_path = write_router_config(&router_config)?;
+    // SAFETY: set once on the main thread before any other thread reads the environment.
+    unsafe { std::env::set_var("ROUTER_CONFIG_FILE_PATH", &config_path) };
+
+    let listen = config.server.listen;
+    println!("polygate: GraphiQL on http://{listen}/ , GraphQL on http://{listen}/graphql");
+    let result = run_router(plugins::registry());
+    let _ = std::fs::remove_file(&config_path);
+    drop(runtime);
+    result.map_err(|e| anyhow::anyhow!("router failed: {e}"))
+}
+
+#[hive_router::main]
+async fn run_router(registry: PluginRegistry) -> Result<(), RouterInitError> {
+    // The engine's HTTP client speaks TLS to remote subgraphs; rustls needs its provider chosen.
+    init_rustls_crypto_provider();
+    router_entrypoint(registry).await
+}
+
+/// Hive Router reads its config from a file; this one lives only while the process runs.
+fn write_router_config(value: &serde_json::Value) -> anyhow::Result<PathBuf> {
+    let path = std::env::temp_dir().join(format!("polygate-router-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_vec_pretty(value)?)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(path)
+}

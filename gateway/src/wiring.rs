@@ -1,0 +1,151 @@
+//! Builds the subgraphs this process runs from the config: connects each store (embedded or
+//! cloud), builds each schema, and collects what `/ready` must check.
+//!
+//! The session store is connected even when the session subgraph runs elsewhere: the gateway
+//! checks tokens in it and commerce's `login` issues them through it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use hive_router::executor::executors::common::{SubgraphExecutor, SubgraphExecutorBoxedArc};
+use polygate_commerce::CommerceStore;
+use polygate_kit::Probe;
+use polygate_session::{SessionAuth, SessionPolicy, SessionStore};
+
+use crate::config::{Config, EMBEDDED, redact};
+use crate::probe::RemoteSubgraphProbe;
+use crate::state::GatewayState;
+use crate::transport::in_process::{InProcessExecutor, InProcessSchema};
+
+/// The stores one gateway process holds.
+pub struct Stores {
+    /// `None` when the commerce subgraph runs as its own service.
+    pub commerce: Option<Arc<dyn CommerceStore>>,
+    pub session: Arc<dyn SessionStore>,
+}
+
+pub fn commerce_store_url(config: &Config) -> String {
+    let store = &config.subgraphs.commerce.store;
+    if store == EMBEDDED {
+        let path = config.server.data_dir.join("commerce.db");
+        format!("sqlite://{}", path.display())
+    } else {
+        store.clone()
+    }
+}
+
+pub fn session_store_url(config: &Config) -> String {
+    let store = &config.subgraphs.session.store;
+    if store == EMBEDDED {
+        "memory".to_owned()
+    } else {
+        store.clone()
+    }
+}
+
+pub fn session_policy(config: &Config) -> SessionPolicy {
+    let s = &config.subgraphs.session;
+    SessionPolicy {
+        idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+        absolute_lifetime: Duration::from_secs(s.absolute_lifetime_secs),
+    }
+}
+
+/// Connects every store; an unreachable one fails here with the key that names it.
+pub async fn connect(config: &Config) -> anyhow::Result<Stores> {
+    let commerce = match config.subgraphs.commerce.url {
+        Some(_) => None,
+        None => {
+            if config.subgraphs.commerce.store == EMBEDDED {
+                ensure_dir(&config.server.data_dir)?;
+            }
+            let url = commerce_store_url(config);
+            let store = polygate_commerce::connect(&url).await.with_context(|| {
+                format!("subgraphs.commerce.store: cannot open `{}`", redact(&url))
+            })?;
+            Some(store)
+        }
+    };
+    let session_url = session_store_url(config);
+    let session = polygate_session::connect(&session_url, session_policy(config))
+        .await
+        .with_context(|| {
+            format!(
+                "subgraphs.session.store: cannot open `{}`",
+                redact(&session_url)
+            )
+        })?;
+    Ok(Stores { commerce, session })
+}
+
+fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("server.data_dir: cannot create `{}`", dir.display()))
+}
+
+/// The gateway's shared state for this config and these stores.
+pub fn gateway_state(
+    config: &Config,
+    stores: &Stores,
+    runtime: tokio::runtime::Handle,
+) -> GatewayState {
+    let auth = Arc::new(SessionAuth(stores.session.clone()));
+    let mut in_process: HashMap<String, SubgraphExecutorBoxedArc> = HashMap::new();
+    let mut probes: Vec<Arc<dyn Probe>> = Vec::new();
+
+    match (&stores.commerce, &config.subgraphs.commerce.url) {
+        (Some(store), _) => {
+            let schema = polygate_commerce::schema(
+                store.clone(),
+                Some(auth.clone()),
+                polygate_commerce::PasswordHasher::default(),
+            );
+            in_process.insert(
+                polygate_commerce::NAME.to_owned(),
+                executor(polygate_commerce::NAME, Arc::new(schema), &runtime),
+            );
+            probes.push(polygate_commerce::probe(store.clone()));
+        }
+        (None, Some(url)) => probes.push(Arc::new(RemoteSubgraphProbe::new(
+            polygate_commerce::NAME,
+            url,
+        ))),
+        (None, None) => unreachable!("connect opens the commerce store when it has no URL"),
+    }
+
+    let session = &config.subgraphs.session;
+    match &session.url {
+        None => {
+            let schema = polygate_session::schema(stores.session.clone());
+            in_process.insert(
+                polygate_session::NAME.to_owned(),
+                executor(polygate_session::NAME, Arc::new(schema), &runtime),
+            );
+        }
+        Some(url) => probes.push(Arc::new(RemoteSubgraphProbe::new(
+            polygate_session::NAME,
+            url,
+        ))),
+    }
+    // The gateway itself reads the session store to check tokens, wherever the subgraph runs.
+    probes.push(polygate_session::probe(stores.session.clone()));
+
+    GatewayState {
+        in_process,
+        verifier: auth,
+        probes,
+        runtime,
+        graphiql: config.server.graphiql,
+    }
+}
+
+fn executor(
+    name: &str,
+    schema: Arc<dyn InProcessSchema>,
+    runtime: &tokio::runtime::Handle,
+) -> SubgraphExecutorBoxedArc {
+    InProcessExecutor::new(name, schema, runtime.clone()).to_boxed_arc()
+}

@@ -1,0 +1,123 @@
+//! Mutations: registration, sign-in and sign-out.
+//!
+//! Non-obvious: an unknown email and a wrong password give the same `UNAUTHENTICATED` error, and
+//! an unknown (or malformed) email still pays for one dummy argon2 verification, so neither the
+//! message nor the timing tells whether an account exists.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use polygate_kit::auth::SessionIssuer;
+use polygate_kit::error::internal_error;
+use polygate_kit::{ErrorCode, api_error};
+
+use super::user::UserNode;
+use super::{Issuer, store, store_failed};
+use crate::domain::{DisplayName, Email, InvalidInput, NewUser, Password};
+use crate::password::PasswordHasher;
+use crate::store::StoreError;
+
+pub struct Mutation;
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+/// A new session: show `token` to the client once.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    pub token: String,
+    /// When the session ends at the latest, in Unix seconds.
+    pub expires_at: i64,
+    pub user: UserNode,
+}
+
+fn bad_input(err: InvalidInput) -> async_graphql::Error {
+    api_error(ErrorCode::BadUserInput, err.to_string())
+}
+
+fn wrong_credentials() -> async_graphql::Error {
+    api_error(ErrorCode::Unauthenticated, "wrong email or password")
+}
+
+fn issuer<'a>(ctx: &Context<'a>) -> Result<&'a dyn SessionIssuer> {
+    ctx.data_unchecked::<Issuer>()
+        .0
+        .as_deref()
+        .ok_or_else(|| api_error(ErrorCode::Internal, "sign-in is served by the gateway"))
+}
+
+#[Object]
+impl Mutation {
+    /// Creates a (non-staff) account. `CONFLICT` when the email is taken.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<UserNode> {
+        let email = Email::parse(&input.email).map_err(bad_input)?;
+        let password = Password::parse(&input.password).map_err(bad_input)?;
+        let name = DisplayName::parse(&input.name).map_err(bad_input)?;
+        let hash = ctx
+            .data_unchecked::<PasswordHasher>()
+            .hash(&password)
+            .await
+            .map_err(|e| internal_error(ErrorCode::Internal, &e))?;
+        match store(ctx)
+            .create_user(NewUser::new(email, name, hash))
+            .await
+        {
+            Ok(user) => Ok(UserNode::for_owner(user)),
+            Err(StoreError::Conflict(_)) => Err(api_error(
+                ErrorCode::Conflict,
+                "email: an account with this email already exists",
+            )),
+            Err(e) => Err(store_failed(e)),
+        }
+    }
+
+    /// Checks the credentials and issues a session token.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> Result<AuthPayload> {
+        let issuer = issuer(ctx)?;
+        let hasher = ctx.data_unchecked::<PasswordHasher>();
+        let hash_failed = |e| internal_error(ErrorCode::Internal, &e);
+        let found = match Email::parse(&email) {
+            Ok(email) => store(ctx)
+                .user_by_email(&email)
+                .await
+                .map_err(store_failed)?,
+            Err(_) => None,
+        };
+        let Some(found) = found else {
+            hasher.verify_dummy(&password).await.map_err(hash_failed)?;
+            return Err(wrong_credentials());
+        };
+        if !hasher
+            .verify(&password, &found.password_hash)
+            .await
+            .map_err(hash_failed)?
+        {
+            return Err(wrong_credentials());
+        }
+        let user = found.user;
+        let session = issuer
+            .issue(&user.id.to_string(), user.staff)
+            .await
+            .map_err(|e| internal_error(ErrorCode::StoreUnavailable, &e))?;
+        Ok(AuthPayload {
+            token: session.token,
+            expires_at: session.expires_at_unix,
+            user: UserNode::for_owner(user),
+        })
+    }
+
+    /// Revokes `token`; true when it was a live session.
+    async fn logout(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+        issuer(ctx)?
+            .revoke_token(&token)
+            .await
+            .map_err(|e| internal_error(ErrorCode::StoreUnavailable, &e))
+    }
+}

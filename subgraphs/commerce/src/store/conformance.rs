@@ -1,0 +1,131 @@
+//! Behaviour every [`CommerceStore`] adapter must show, as plain async checks that panic on
+//! failure. The adapters' integration tests run each check against a fresh database.
+//!
+//! Non-obvious: compiled into the library (not `#[cfg(test)]`) so integration tests in `tests/`
+//! and future adapters can call it. Every check uses fresh unique emails, so checks may run one
+//! after another on the same database (`run_all`).
+
+use std::collections::HashSet;
+
+use polygate_kit::testing::unique_name;
+
+use super::{CommerceStore, StoreError};
+use crate::domain::{DisplayName, Email, NewUser, PasswordHash, User};
+use crate::ids::UserId;
+
+/// A well-formed PHC string; the store never verifies it.
+const FAKE_HASH: &str = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+
+fn new_user(tag: &str) -> NewUser {
+    let email = Email::parse(&format!("{}@example.com", unique_name(tag))).expect("valid email");
+    NewUser::new(
+        email,
+        DisplayName::parse(&format!("Conformance {tag}")).expect("valid name"),
+        PasswordHash::from_phc(FAKE_HASH.to_owned()),
+    )
+}
+
+async fn create(store: &dyn CommerceStore, tag: &str) -> User {
+    store.create_user(new_user(tag)).await.expect("create_user")
+}
+
+/// A created user is found again by email, whatever the casing asked for.
+pub async fn create_then_find_by_email(store: &dyn CommerceStore) {
+    let mut new = new_user("find");
+    new.staff = true;
+    let created = store.create_user(new.clone()).await.expect("create_user");
+    assert_eq!(created.id, new.id);
+    assert_eq!(created.email, new.email);
+    assert!(created.staff);
+
+    let shouted = Email::parse(&new.email.as_str().to_uppercase()).unwrap();
+    let found = store
+        .user_by_email(&shouted)
+        .await
+        .unwrap()
+        .expect("user found");
+    assert_eq!(found.user, created);
+    assert_eq!(found.password_hash.as_str(), FAKE_HASH);
+
+    let missing = Email::parse(&format!("{}@example.com", unique_name("nobody"))).unwrap();
+    assert!(store.user_by_email(&missing).await.unwrap().is_none());
+}
+
+/// A second user with the same email (any casing) is a `Conflict` and is not stored.
+pub async fn duplicate_email_is_a_conflict(store: &dyn CommerceStore) {
+    let first = create(store, "dup").await;
+    let mut again = new_user("dup");
+    again.email = first.email.clone();
+    let err = store.create_user(again.clone()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "got {err:?}");
+    assert!(store.users_by_ids(&[again.id]).await.unwrap().is_empty());
+}
+
+/// `users_by_ids` returns exactly the users asked for that exist, in any order.
+pub async fn users_by_ids_returns_exactly_the_asked_users(store: &dyn CommerceStore) {
+    let mut users = Vec::new();
+    for _ in 0..4 {
+        users.push(create(store, "ids").await);
+    }
+    let unknown = UserId::new(0);
+    let asked = [users[3].id, unknown, users[0].id, users[2].id, users[0].id];
+    let found = store.users_by_ids(&asked).await.unwrap();
+    let found_ids: HashSet<UserId> = found.iter().map(|u| u.id).collect();
+    assert_eq!(found.len(), 3, "each existing user once: {found:?}");
+    assert_eq!(
+        found_ids,
+        HashSet::from([users[0].id, users[2].id, users[3].id])
+    );
+    for user in &found {
+        assert!(users.contains(user), "{user:?} comes back unchanged");
+    }
+    assert!(store.users_by_ids(&[]).await.unwrap().is_empty());
+    assert!(store.users_by_ids(&[unknown]).await.unwrap().is_empty());
+}
+
+/// Walking `list_users` page by page visits every user once, in id order.
+pub async fn list_users_pages_without_gaps_or_duplicates(store: &dyn CommerceStore) {
+    let mut created = HashSet::new();
+    for _ in 0..7 {
+        created.insert(create(store, "page").await.id);
+    }
+    let everyone: Vec<UserId> = store
+        .list_users(10_000, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_users(3, after).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        walked.extend(page.iter().map(|u| u.id));
+    }
+    assert!(walked.len() > 3, "more than one page");
+    assert!(
+        walked.windows(2).all(|w| w[0] < w[1]),
+        "strictly increasing ids"
+    );
+    assert_eq!(walked, everyone, "no gaps, no duplicates");
+    assert!(created.iter().all(|id| walked.contains(id)));
+}
+
+/// A reachable store answers a ping.
+pub async fn ping_succeeds(store: &dyn CommerceStore) {
+    store.ping().await.expect("ping");
+    assert!(matches!(store.engine(), "postgres" | "sqlite"));
+}
+
+/// Every check, one after another, on the same store.
+pub async fn run_all(store: &dyn CommerceStore) {
+    create_then_find_by_email(store).await;
+    duplicate_email_is_a_conflict(store).await;
+    users_by_ids_returns_exactly_the_asked_users(store).await;
+    list_users_pages_without_gaps_or_duplicates(store).await;
+    ping_succeeds(store).await;
+}

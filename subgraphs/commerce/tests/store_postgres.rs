@@ -1,0 +1,118 @@
+//! The store conformance checks on Postgres, each on a database created for it and dropped after.
+//!
+//! Skipped (with a printed reason) when `POLYGATE_TEST_POSTGRES_URL` is unset, except under CI.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt as _;
+use polygate_commerce::store::conformance;
+use polygate_commerce::{CommerceStore, PostgresStore};
+use polygate_kit::testing::{server_url, unique_name};
+use sqlx::{Connection, Executor, PgConnection};
+
+const URL_VAR: &str = "POLYGATE_TEST_POSTGRES_URL";
+
+/// Creates a fresh database, runs `check` on a migrated store over it, then drops the database
+/// (also when the check panics).
+async fn on_fresh_database<F, Fut>(check: F)
+where
+    F: FnOnce(PostgresStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(admin_url) = server_url(URL_VAR) else {
+        return;
+    };
+    let name = unique_name("commerce_test");
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .expect("connect as admin");
+    admin
+        .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+        .await
+        .expect("create database");
+    let mut url = url::Url::parse(&admin_url).expect("valid URL");
+    url.set_path(&name);
+
+    let outcome = AssertUnwindSafe(async {
+        let store = PostgresStore::connect(url.as_str())
+            .await
+            .expect("connect and migrate");
+        check(store).await;
+    })
+    .catch_unwind()
+    .await;
+
+    admin
+        .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+        .await
+        .expect("drop database");
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[tokio::test]
+async fn create_then_find_by_email() {
+    on_fresh_database(|s| async move { conformance::create_then_find_by_email(&s).await }).await;
+}
+
+#[tokio::test]
+async fn duplicate_email_is_a_conflict() {
+    on_fresh_database(|s| async move { conformance::duplicate_email_is_a_conflict(&s).await })
+        .await;
+}
+
+#[tokio::test]
+async fn users_by_ids_returns_exactly_the_asked_users() {
+    on_fresh_database(|s| async move {
+        conformance::users_by_ids_returns_exactly_the_asked_users(&s).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn list_users_pages_without_gaps_or_duplicates() {
+    on_fresh_database(|s| async move {
+        conformance::list_users_pages_without_gaps_or_duplicates(&s).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ping_succeeds() {
+    on_fresh_database(|s| async move { conformance::ping_succeeds(&s).await }).await;
+}
+
+#[tokio::test]
+async fn all_checks_pass_on_one_database() {
+    on_fresh_database(|s| async move { conformance::run_all(&s).await }).await;
+}
+
+#[tokio::test]
+async fn migrating_an_up_to_date_database_applies_nothing() {
+    on_fresh_database(|s| async move {
+        assert_eq!(
+            polygate_commerce::migrate::postgres(s.pool())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(s.engine(), "postgres");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unreachable_server_names_the_url_without_its_password() {
+    let err = polygate_commerce::connect("postgres://app:hunter2@127.0.0.1:1/commerce")
+        .await
+        .err()
+        .expect("connection refused");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("postgres://app@127.0.0.1:1/commerce"),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+}

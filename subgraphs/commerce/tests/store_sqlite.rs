@@ -1,0 +1,69 @@
+//! The store conformance checks on SQLite, each on its own database file.
+
+mod common;
+
+use polygate_commerce::store::conformance;
+
+#[tokio::test]
+async fn create_then_find_by_email() {
+    conformance::create_then_find_by_email(common::sqlite_store().await.as_ref()).await;
+}
+
+#[tokio::test]
+async fn duplicate_email_is_a_conflict() {
+    conformance::duplicate_email_is_a_conflict(common::sqlite_store().await.as_ref()).await;
+}
+
+#[tokio::test]
+async fn users_by_ids_returns_exactly_the_asked_users() {
+    let store = common::sqlite_store().await;
+    conformance::users_by_ids_returns_exactly_the_asked_users(store.as_ref()).await;
+}
+
+#[tokio::test]
+async fn list_users_pages_without_gaps_or_duplicates() {
+    let store = common::sqlite_store().await;
+    conformance::list_users_pages_without_gaps_or_duplicates(store.as_ref()).await;
+}
+
+#[tokio::test]
+async fn ping_succeeds() {
+    conformance::ping_succeeds(common::sqlite_store().await.as_ref()).await;
+}
+
+#[tokio::test]
+async fn all_checks_pass_on_one_database() {
+    conformance::run_all(common::sqlite_store().await.as_ref()).await;
+}
+
+#[tokio::test]
+async fn connect_creates_the_file_and_reopening_does_not_migrate_again() {
+    let dir = std::env::temp_dir().join(polygate_kit::testing::unique_name("commerce_reopen"));
+    let url = format!(
+        "sqlite://{}",
+        dir.join("nested").join("commerce.db").display()
+    );
+    let first = polygate_commerce::connect(&url)
+        .await
+        .expect("first connect");
+    conformance::create_then_find_by_email(first.as_ref()).await;
+    drop(first);
+    let again = polygate_commerce::connect(&url)
+        .await
+        .expect("second connect");
+    assert_eq!(
+        again.list_users(100, None).await.unwrap().len(),
+        1,
+        "data survives"
+    );
+    assert!(dir.join("nested").join("commerce.db").exists());
+}
+
+#[tokio::test]
+async fn migrating_an_up_to_date_database_applies_nothing() {
+    let store = common::sqlite_store().await;
+    let applied = polygate_commerce::migrate::sqlite(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(applied, 0);
+}

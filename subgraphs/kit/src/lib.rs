@@ -1,0 +1,25 @@
+//! Shared plumbing for every polygate subgraph: the error codes clients see, the identity the
+//! gateway passes down, the axum bootstrap that serves a subgraph on its own, metrics and tracing.
+//!
+//! Nothing here knows about a particular store or subgraph; subgraphs depend on the kit, never the
+//! other way round.
+
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod probe;
+pub mod server;
+pub mod telemetry;
+pub mod testing;
+
+pub use auth::Viewer;
+pub use error::{ErrorCode, api_error};
+pub use probe::Probe;
+
+/// How every subgraph exports its SDL: Federation v2 with `@composeDirective`, so the composed
+/// supergraph and the committed `schema/<name>.graphql` files agree byte for byte.
+pub fn sdl_options() -> async_graphql::SDLExportOptions {
+    async_graphql::SDLExportOptions::new()
+        .federation()
+        .compose_directive()
+}

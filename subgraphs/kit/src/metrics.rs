@@ -1,0 +1,88 @@
+//! Prometheus metrics every process exports on `/metrics`.
+//!
+//! One process-wide registry (the `prometheus` default one), so the gateway running subgraphs
+//! in-process exports their store metrics next to its own.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use prometheus::{HistogramVec, IntCounterVec, register_histogram_vec, register_int_counter_vec};
+
+/// Store calls by subgraph, store engine and operation, with their latency.
+pub static STORE_CALL_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "polygate_store_call_seconds",
+        "Latency of calls from a subgraph to its store",
+        &["subgraph", "engine", "operation", "outcome"],
+        vec![
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0
+        ]
+    )
+    .expect("metric registers once")
+});
+
+/// Cache look-ups by cache name and result (`hit` / `miss`).
+pub static CACHE_LOOKUPS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "polygate_cache_lookups_total",
+        "Cache look-ups by cache and result",
+        &["cache", "result"]
+    )
+    .expect("metric registers once")
+});
+
+/// Times one store call and records it when finished.
+pub struct StoreCallTimer {
+    labels: [&'static str; 3],
+    started: Instant,
+}
+
+impl StoreCallTimer {
+    pub fn start(subgraph: &'static str, engine: &'static str, operation: &'static str) -> Self {
+        Self {
+            labels: [subgraph, engine, operation],
+            started: Instant::now(),
+        }
+    }
+
+    /// Records the call with its outcome and passes the result through.
+    pub fn finish<T, E>(self, result: Result<T, E>) -> Result<T, E> {
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        let [s, e, o] = self.labels;
+        STORE_CALL_SECONDS
+            .with_label_values(&[s, e, o, outcome])
+            .observe(self.started.elapsed().as_secs_f64());
+        result
+    }
+}
+
+/// Number of store calls recorded so far for a subgraph and operation (any engine, any outcome).
+/// Tests use it to prove batching: N entity representations cost one store call.
+pub fn store_calls(subgraph: &str, operation: &str) -> u64 {
+    prometheus::gather()
+        .iter()
+        .filter(|family| family.name() == "polygate_store_call_seconds")
+        .flat_map(|family| family.get_metric())
+        .filter(|m| {
+            let label = |name: &str| {
+                m.get_label()
+                    .iter()
+                    .find(|l| l.name() == name)
+                    .map(|l| l.value().to_owned())
+            };
+            label("subgraph").as_deref() == Some(subgraph)
+                && label("operation").as_deref() == Some(operation)
+        })
+        .map(|m| m.get_histogram().get_sample_count())
+        .sum()
+}
+
+/// The whole registry in Prometheus text format.
+pub fn render() -> String {
+    let families = prometheus::gather();
+    let mut out = String::new();
+    prometheus::TextEncoder::new()
+        .encode_utf8(&families, &mut out)
+        .unwrap_or_else(|e| tracing::warn!(error = %e, "metrics encoding failed"));
+    out
+}
