@@ -68,7 +68,10 @@ impl User {
     }
 
     /// The user's live sessions: visible to the user and to staff.
-    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionNode>> {
+    ///
+    /// Nullable on purpose: this field lives in another store than the rest of `User`, and a
+    /// failure here (FORBIDDEN, STORE_UNAVAILABLE) must null only this field, not the user.
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<SessionNode>>> {
         let viewer = Viewer::require(ctx)?;
         if viewer.user_id != self.id.as_str() && !viewer.staff {
             return Err(api_error(
@@ -82,10 +85,12 @@ impl User {
             .await
             .map_err(|e| internal_error(ErrorCode::StoreUnavailable, &e))?
             .unwrap_or_default();
-        Ok(sessions
-            .into_iter()
-            .map(|s| SessionNode::new(s, viewer))
-            .collect())
+        Ok(Some(
+            sessions
+                .into_iter()
+                .map(|s| SessionNode::new(s, viewer))
+                .collect(),
+        ))
     }
 }
 
