@@ -7,7 +7,8 @@
 pub mod gateway;
 pub mod graphql;
 pub mod metrics;
+pub mod postgres;
 pub mod process;
 
 pub use graphql::Client;
-pub use process::{Service, free_port, repo_root};
+pub use process::{Service, free_port, repo_root, run_to_exit};

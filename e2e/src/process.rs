@@ -112,3 +112,20 @@ impl Drop for Service {
         self.stop();
     }
 }
+
+/// Runs a binary to completion and returns whether it succeeded and what it printed on stderr.
+pub fn run_to_exit(binary_name: &str, args: &[&str], env: &[(&str, String)]) -> (bool, String) {
+    let mut command = Command::new(binary(binary_name));
+    command
+        .args(args)
+        .current_dir(repo_root())
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().expect("binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

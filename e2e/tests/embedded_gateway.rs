@@ -188,3 +188,18 @@ async fn an_oversized_body_is_refused() {
         .unwrap();
     assert_eq!(response.status(), 413);
 }
+
+#[tokio::test]
+async fn graphql_answers_get_as_well_as_post() {
+    let gateway = embedded_gateway(&[]).await.unwrap();
+    let response = reqwest::Client::new()
+        .get(gateway.url("/graphql"))
+        .query(&[("query", "{ __typename }")])
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["__typename"], json!("Query"));
+}

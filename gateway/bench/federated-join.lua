@@ -1,0 +1,30 @@
+-- wrk script: POSTs the federated query; identity comes from the environment so one script
+-- serves both a polygate gateway (BENCH_TOKEN) and the stock router (BENCH_USER_ID headers).
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"query":"{ users(first: 50) { nodes { id email name sessions { id expiresAt } } } }"}'
+
+local token = os.getenv("BENCH_TOKEN")
+local user = os.getenv("BENCH_USER_ID")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
+if user and user ~= "" then
+  wrk.headers["x-polygate-user"] = user
+  wrk.headers["x-polygate-session"] = os.getenv("BENCH_SESSION_ID") or ""
+  wrk.headers["x-polygate-staff"] = "1"
+end
+
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    bad = bad + 1
+  end
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.1f p50_us=%d p99_us=%d requests=%d bad=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50), latency:percentile(99),
+    summary.requests, bad + summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout))
+end
