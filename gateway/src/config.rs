@@ -214,13 +214,17 @@ impl Config {
         )?;
         check_url("subgraphs.commerce.url", c.url.as_deref())?;
         let s = &self.subgraphs.session;
-        check_store("subgraphs.session.store", &s.store, &["redis", "memory"])?;
+        check_store(
+            "subgraphs.session.store",
+            &s.store,
+            &["redis", "redis-cluster", "memory"],
+        )?;
         check_url("subgraphs.session.url", s.url.as_deref())?;
         if s.url.is_some() && (s.store == EMBEDDED || s.store == "memory") {
             return Err(invalid(
                 "subgraphs.session.store",
-                "must be a shared store (redis://…) when subgraphs.session.url is set: the \
-                 gateway checks tokens in the same store the session service writes",
+                "must be a shared store (redis:// or redis-cluster://) when subgraphs.session.url \
+                 is set: the gateway checks tokens in the same store the session service writes",
             ));
         }
         for (key, secs) in [

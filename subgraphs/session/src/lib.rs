@@ -2,8 +2,8 @@
 //! TTL cache when embedded), the GraphQL API over them, and the token ports the gateway and
 //! commerce use.
 //!
-//! Non-obvious decision: the store is chosen at run time from one URL (`memory` or `redis://…`)
-//! behind `Arc<dyn SessionStore>`, so the gateway's embedded mode and the standalone binary share
+//! Non-obvious decision: the store is chosen at run time from one URL (`memory`, `redis://…` or
+//! `redis-cluster://…`) behind `Arc<dyn SessionStore>`, so the gateway's embedded mode and the standalone binary share
 //! every line above the adapters.
 
 use std::sync::Arc;
@@ -51,7 +51,8 @@ impl polygate_kit::Probe for StoreProbe {
     }
 }
 
-/// Opens the store named by `store_url`: `memory`, or `redis://[user:password@]host:port[/db]`.
+/// Opens the store named by `store_url`: `memory`, `redis://[user:password@]host:port[/db]`, or
+/// `redis-cluster://[user:password@]host:port,host:port,…` (seed nodes of a Redis Cluster).
 /// Fails when the URL is of another kind or the Redis does not answer.
 pub async fn connect(
     store_url: &str,
@@ -61,14 +62,15 @@ pub async fn connect(
     if url == "memory" {
         return Ok(Arc::new(store::MemoryStore::new(policy)));
     }
-    if url.starts_with("redis://") {
+    if url.starts_with("redis://") || url.starts_with(store::redis::CLUSTER_SCHEME) {
         let redis = store::RedisStore::connect(url, policy, store::redis::DEFAULT_PREFIX)
             .await
             .with_context(|| format!("cannot use the session store at {}", redact(url)))?;
         return Ok(Arc::new(redis));
     }
     anyhow::bail!(
-        "unsupported session store `{}`: expected `memory` or `redis://host:port`",
+        "unsupported session store `{}`: expected `memory`, `redis://host:port` or \
+         `redis-cluster://host:port,host:port,…`",
         redact(url)
     )
 }
@@ -94,6 +96,10 @@ mod tests {
             "redis://***@db:6379/0"
         );
         assert_eq!(redact("redis://db:6379"), "redis://db:6379");
+        assert_eq!(
+            redact("redis-cluster://u:hunter2@a:7000,b:7001"),
+            "redis-cluster://***@a:7000,b:7001"
+        );
     }
 
     #[tokio::test]
@@ -115,5 +121,18 @@ mod tests {
             .expect("refused");
         let text = format!("{err:#}");
         assert!(text.contains("127.0.0.1:1"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_cluster_fails_at_connect() {
+        let err = connect(
+            "redis-cluster://127.0.0.1:1,127.0.0.1:2",
+            SessionPolicy::default(),
+        )
+        .await
+        .err()
+        .expect("refused");
+        let text = format!("{err:#}");
+        assert!(text.contains("redis-cluster://127.0.0.1:1"), "{text}");
     }
 }

@@ -25,7 +25,7 @@ enum Command {
             default_value = "127.0.0.1:4002"
         )]
         listen: SocketAddr,
-        /// `memory` or `redis://host:port`.
+        /// `memory`, `redis://host:port` or `redis-cluster://host:port,host:port,…`.
         #[arg(long, env = "POLYGATE_SESSION_STORE", default_value = "memory")]
         store: String,
     },

@@ -38,8 +38,10 @@ async fn token_is_not_stored_in_clear() {
     conformance::assert_token_not_stored(&token, &dump);
 }
 
+/// The only keys are the session hash and the user's index (same hash tag) and the rate-limit
+/// bucket: no pointer keys, and every key expires.
 #[tokio::test]
-async fn keys_are_versioned_and_share_a_hash_tag_per_user() {
+async fn keys_are_versioned_share_a_hash_tag_per_user_and_expire() {
     let Some(url) = server_url(URL_VAR) else {
         return;
     };
@@ -47,10 +49,40 @@ async fn keys_are_versioned_and_share_a_hash_tag_per_user() {
     let store = RedisStore::connect(&url, SessionPolicy::default(), &prefix)
         .await
         .unwrap();
-    let (_, session) = store.create("u_k", false).await.unwrap();
-    let dump = store.stored_strings().await.unwrap();
-    let session_key = format!("{prefix}:{{u:u_k}}:s:{}", session.id);
-    let index_key = format!("{prefix}:{{u:u_k}}:idx");
-    assert!(dump.contains(&session_key), "{dump:?}");
-    assert!(dump.contains(&index_key), "{dump:?}");
+    let (_, session) = store.create("u.k", false).await.unwrap();
+    store
+        .set_attribute(&session.id, "cart", "c_1")
+        .await
+        .unwrap();
+    store.rate_limit("ip:192.0.2.7", 5, 1.0).await.unwrap();
+    let (_, sid) = session.id.rsplit_once('.').unwrap();
+    let session_key = format!("{prefix}:{{u:u.k}}:s:{sid}");
+    let index_key = format!("{prefix}:{{u:u.k}}:idx");
+    let bucket_key = format!("{prefix}:rl:{{ip:192.0.2.7}}");
+
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    assert_eq!(keys, [bucket_key.clone(), index_key, session_key.clone()]);
+    for key in &keys {
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(ttl > 0, "{key} has no TTL");
+    }
+    let fields: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+        .arg(&session_key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["a:cart", "created", "last_seen", "secret", "staff"]);
 }

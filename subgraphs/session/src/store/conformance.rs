@@ -1,18 +1,21 @@
 //! The behaviour every [`SessionStore`] adapter must show, as checks the adapters' integration
-//! tests run (`tests/store_memory.rs`, `tests/store_redis.rs`).
+//! tests run (`tests/store_memory.rs`, `tests/store_redis.rs`, `tests/store_redis_cluster.rs`).
 //!
 //! Non-obvious decision: each check receives a factory rather than a store, because the expiry
 //! checks need a store built with a second-scale [`SessionPolicy`]; and the
 //! [`session_store_conformance!`](crate::session_store_conformance) macro turns the checks into
 //! separate `#[tokio::test]`s so the sleeping ones run in parallel (the whole suite stays ~3 s).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::{SESSION_ID_LEN, SessionPolicy, SessionStore, TOKEN_LEN, is_valid_session_id};
+use super::{
+    MAX_ATTRIBUTE_NAME_LEN, MAX_ATTRIBUTE_VALUE_LEN, MAX_ATTRIBUTES, SECRET_LEN, SID_LEN,
+    SessionPolicy, SessionStore, StoreError, is_valid_session_id, parse_session_id, parse_token,
+};
 
 /// Builds a fresh, empty store with the given policy.
 pub type MakeStore =
@@ -31,19 +34,23 @@ async fn sleep_ms(ms: u64) {
 
 pub async fn create_then_validate(make: &MakeStore) {
     let store = make(SessionPolicy::default()).await;
-    let (token, created) = store.create("u_alice", false).await.unwrap();
-    assert_eq!(token.len(), TOKEN_LEN);
+    let (token, created) = store.create("u.alice", false).await.unwrap();
+    let parts = parse_token(&token).expect("a well-formed token");
+    assert_eq!(parts.user_id, "u.alice");
+    assert_eq!(parts.sid.len(), SID_LEN);
+    assert_eq!(parts.secret.len(), SECRET_LEN);
     assert!(
         is_valid_session_id(&created.id),
         "session id {:?}",
         created.id
     );
-    assert_eq!(created.id.len(), SESSION_ID_LEN);
-    assert!(
-        !token.contains(&created.id),
-        "the session id is not part of the token"
+    assert_eq!(created.id, format!("u.alice.{}", parts.sid));
+    assert_eq!(
+        token,
+        format!("{}.{}", created.id, parts.secret),
+        "the token routes itself"
     );
-    assert_eq!(created.user_id, "u_alice");
+    assert_eq!(created.user_id, "u.alice");
     assert!(!created.staff);
     assert_eq!(created.created_at, created.last_seen_at);
     assert_eq!(created.expires_at, created.last_seen_at + 30 * 60);
@@ -54,7 +61,7 @@ pub async fn create_then_validate(make: &MakeStore) {
         .unwrap()
         .expect("fresh token is valid");
     assert_eq!(seen.id, created.id);
-    assert_eq!(seen.user_id, "u_alice");
+    assert_eq!(seen.user_id, "u.alice");
     assert!(!seen.staff);
     assert_eq!(seen.created_at, created.created_at);
 
@@ -108,24 +115,42 @@ pub async fn absolute_lifetime_caps_the_session(make: &MakeStore) {
     assert_eq!(store.validate(&token).await.unwrap(), None);
 }
 
+/// Unknown and malformed tokens are refused; a wrong secret for a real session neither
+/// validates nor harms it.
 pub async fn wrong_or_malformed_tokens_are_refused(make: &MakeStore) {
     let store = make(SessionPolicy::default()).await;
-    let (token, _) = store.create("u_w", false).await.unwrap();
-    let unknown = "0".repeat(TOKEN_LEN);
+    let (token, session) = store.create("u_w", false).await.unwrap();
+    let parts = parse_token(&token).unwrap();
+    let (_, other) = store.create("u_other", false).await.unwrap();
+    let (_, other_sid) = parse_session_id(&other.id).unwrap();
+    let wrong = [
+        format!("{}.{}", session.id, "0".repeat(SECRET_LEN)),
+        format!("u_w.{}.{}", "0".repeat(SID_LEN), parts.secret),
+        format!("u_other.{other_sid}.{}", parts.secret),
+        format!("u_nobody.{}.{}", parts.sid, parts.secret),
+    ];
     let malformed = [
         String::new(),
         "abc".to_owned(),
-        "z".repeat(TOKEN_LEN),
+        parts.secret.to_owned(),
+        format!("{}.{}", parts.sid, parts.secret),
         token.to_uppercase(),
         format!("{token}0"),
-        token[1..].to_owned(),
+        token[..token.len() - 1].to_owned(),
+        format!("u}}{{.{}.{}", parts.sid, parts.secret),
+        format!("u_w.{}.{}", parts.sid, "z".repeat(SECRET_LEN)),
     ];
-    assert_eq!(store.validate(&unknown).await.unwrap(), None);
-    for bad in &malformed {
+    for bad in wrong.iter().chain(&malformed) {
         assert_eq!(store.validate(bad).await.unwrap(), None, "{bad:?}");
         assert!(!store.revoke_token(bad).await.unwrap(), "{bad:?}");
     }
     assert!(store.validate(&token).await.unwrap().is_some());
+    let listed = store.sessions_of_users(&["u_other".into()]).await.unwrap();
+    assert_eq!(
+        listed["u_other"].len(),
+        1,
+        "the other user's session is intact"
+    );
 }
 
 pub async fn revoke_ends_one_session(make: &MakeStore) {
@@ -136,7 +161,15 @@ pub async fn revoke_ends_one_session(make: &MakeStore) {
     assert_eq!(store.validate(&first_token).await.unwrap(), None);
     assert!(store.validate(&second_token).await.unwrap().is_some());
     assert!(!store.revoke(&first.id).await.unwrap(), "already revoked");
-    assert!(!store.revoke(&"f".repeat(SESSION_ID_LEN)).await.unwrap());
+    assert!(
+        !store
+            .revoke(&format!("u_r.{}", "f".repeat(SID_LEN)))
+            .await
+            .unwrap()
+    );
+    for malformed in ["", "u_r", &"f".repeat(SID_LEN), "u_r.F00", "u}{.0"] {
+        assert!(!store.revoke(malformed).await.unwrap(), "{malformed:?}");
+    }
 }
 
 pub async fn revoke_token_ends_its_session(make: &MakeStore) {
@@ -185,21 +218,192 @@ pub async fn sessions_of_users_lists_each_users_live_sessions(make: &MakeStore) 
     assert!(store.sessions_of_users(&[]).await.unwrap().is_empty());
 }
 
-/// Creates a session and returns its clear token, for [`assert_token_not_stored`].
-pub async fn create_for_dump(store: &dyn SessionStore) -> String {
-    store.create("u_dump", false).await.unwrap().0
+/// Attributes are set, overwritten and removed one field at a time, belong to one session, and
+/// survive the session being touched.
+pub async fn attributes_are_set_and_removed_one_by_one(make: &MakeStore) {
+    let store = make(SessionPolicy::default()).await;
+    let (token, session) = store.create("u_attr", false).await.unwrap();
+    let (_, sibling) = store.create("u_attr", false).await.unwrap();
+    assert!(store.attributes(&session.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .set_attribute(&session.id, "cart", "c_1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_attribute(&session.id, "locale", "de-CH")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_attribute(&session.id, "cart", "c_2")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store.validate(&token).await.unwrap().is_some(),
+        "a touch keeps attributes"
+    );
+    let expected = HashMap::from([
+        ("cart".to_owned(), "c_2".to_owned()),
+        ("locale".to_owned(), "de-CH".to_owned()),
+    ]);
+    assert_eq!(store.attributes(&session.id).await.unwrap(), expected);
+    assert!(store.attributes(&sibling.id).await.unwrap().is_empty());
+
+    assert!(store.remove_attribute(&session.id, "locale").await.unwrap());
+    assert!(!store.remove_attribute(&session.id, "locale").await.unwrap());
+    assert!(!store.remove_attribute(&session.id, "never").await.unwrap());
+    assert_eq!(
+        store.attributes(&session.id).await.unwrap(),
+        HashMap::from([("cart".to_owned(), "c_2".to_owned())])
+    );
+    let seen = store.validate(&token).await.unwrap().expect("still valid");
+    assert_eq!(seen.id, session.id, "attributes never rewrite the session");
+    assert!(!seen.staff);
 }
 
-/// Passes when nothing the store holds contains the clear token, while its hash is there (which
-/// proves the dump saw the session at all).
+/// Unknown, revoked and expired sessions take no attributes and show none.
+pub async fn attributes_refuse_dead_sessions(make: &MakeStore) {
+    let store = make(policy(800, 60_000)).await;
+    let unknown = format!("u_dead.{}", "a".repeat(SID_LEN));
+    assert!(!store.set_attribute(&unknown, "k", "v").await.unwrap());
+    assert!(!store.remove_attribute(&unknown, "k").await.unwrap());
+    assert!(store.attributes(&unknown).await.unwrap().is_empty());
+    assert!(!store.set_attribute("malformed", "k", "v").await.unwrap());
+
+    let (_, revoked) = store.create("u_dead", false).await.unwrap();
+    assert!(store.set_attribute(&revoked.id, "k", "v").await.unwrap());
+    assert!(store.revoke(&revoked.id).await.unwrap());
+    assert!(!store.set_attribute(&revoked.id, "k", "v").await.unwrap());
+    assert!(store.attributes(&revoked.id).await.unwrap().is_empty());
+
+    let (_, idle) = store.create("u_dead", false).await.unwrap();
+    assert!(store.set_attribute(&idle.id, "k", "v").await.unwrap());
+    sleep_ms(1_000).await;
+    assert!(!store.set_attribute(&idle.id, "k", "w").await.unwrap());
+    assert!(!store.remove_attribute(&idle.id, "k").await.unwrap());
+    assert!(store.attributes(&idle.id).await.unwrap().is_empty());
+    let listed = store.sessions_of_users(&["u_dead".into()]).await.unwrap();
+    assert!(listed.get("u_dead").is_none_or(Vec::is_empty));
+}
+
+/// Names, values and the number of attributes are bounded.
+pub async fn attributes_are_bounded(make: &MakeStore) {
+    let store = make(SessionPolicy::default()).await;
+    let (_, session) = store.create("u_bounds", false).await.unwrap();
+    let id = session.id.as_str();
+    let long_name = "n".repeat(MAX_ATTRIBUTE_NAME_LEN + 1);
+    for name in ["", "a b", "a{b}", "ü", long_name.as_str()] {
+        let result = store.set_attribute(id, name, "v").await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidInput(_))),
+            "{name:?}"
+        );
+        let result = store.remove_attribute(id, name).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidInput(_))),
+            "{name:?}"
+        );
+    }
+    let max_name = "n".repeat(MAX_ATTRIBUTE_NAME_LEN);
+    let max_value = "v".repeat(MAX_ATTRIBUTE_VALUE_LEN);
+    assert!(
+        store
+            .set_attribute(id, &max_name, &max_value)
+            .await
+            .unwrap()
+    );
+    let too_long = format!("{max_value}v");
+    let result = store.set_attribute(id, "k", &too_long).await;
+    assert!(matches!(result, Err(StoreError::InvalidInput(_))));
+
+    for i in 1..MAX_ATTRIBUTES {
+        assert!(
+            store
+                .set_attribute(id, &format!("k{i}"), "v")
+                .await
+                .unwrap()
+        );
+    }
+    let result = store.set_attribute(id, "one_more", "v").await;
+    assert!(
+        matches!(result, Err(StoreError::InvalidInput(_))),
+        "{result:?}"
+    );
+    assert!(
+        store.set_attribute(id, "k1", "overwrite").await.unwrap(),
+        "updates still fit"
+    );
+    assert_eq!(store.attributes(id).await.unwrap().len(), MAX_ATTRIBUTES);
+}
+
+/// A bucket lets `capacity` requests through at once, then one per `1 / refill` seconds; buckets
+/// are independent.
+pub async fn rate_limit_is_a_token_bucket(make: &MakeStore) {
+    let store = make(SessionPolicy::default()).await;
+    for _ in 0..3 {
+        let decision = store.rate_limit("ip:192.0.2.1", 3, 1.0).await.unwrap();
+        assert!(decision.allowed);
+        assert_eq!(decision.retry_after_ms, 0);
+    }
+    let denied = store.rate_limit("ip:192.0.2.1", 3, 1.0).await.unwrap();
+    assert!(!denied.allowed);
+    assert!(
+        (900..=1_000).contains(&denied.retry_after_ms),
+        "one token per second: {denied:?}"
+    );
+    let other = store.rate_limit("ip:2001:db8::1", 3, 1.0).await.unwrap();
+    assert!(other.allowed, "another key has its own bucket");
+
+    for (key, capacity, refill) in [("", 1, 1.0), ("a{b}", 1, 1.0), ("k", 0, 1.0), ("k", 1, 0.0)] {
+        let result = store.rate_limit(key, capacity, refill).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidInput(_))),
+            "{key:?}"
+        );
+    }
+}
+
+pub async fn rate_limit_refills_over_time(make: &MakeStore) {
+    let store = make(SessionPolicy::default()).await;
+    let key = "session:u_rl.0";
+    assert!(store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
+    assert!(store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
+    let denied = store.rate_limit(key, 2, 20.0).await.unwrap();
+    assert!(!denied.allowed);
+    assert!((1..=50).contains(&denied.retry_after_ms), "{denied:?}");
+    sleep_ms(250).await; // 5 tokens' worth, capped at the capacity of 2
+    assert!(store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
+    assert!(store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
+    assert!(!store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
+}
+
+/// Creates a session with an attribute and returns its clear token, for
+/// [`assert_token_not_stored`].
+pub async fn create_for_dump(store: &dyn SessionStore) -> String {
+    let (token, session) = store.create("u_dump", false).await.unwrap();
+    store
+        .set_attribute(&session.id, "cart", "c_9")
+        .await
+        .unwrap();
+    token
+}
+
+/// Passes when nothing the store holds contains the token's secret, while the secret's hash is
+/// there (which proves the dump saw the session at all).
 pub fn assert_token_not_stored(token: &str, dump: &[String]) {
-    let hash = super::token_hash(token).expect("well-formed token");
+    let secret = parse_token(token).expect("well-formed token").secret;
+    let hash = super::secret_hash(secret);
     assert!(
         dump.iter().any(|s| s.contains(&hash)),
         "dump misses the session: {dump:?}"
     );
     for s in dump {
-        assert!(!s.contains(token), "clear token stored in {s:?}");
+        assert!(!s.contains(secret), "clear secret stored in {s:?}");
     }
 }
 
@@ -219,6 +423,11 @@ macro_rules! session_store_conformance {
             revoke_token_ends_its_session,
             revoke_all_only_affects_that_user,
             sessions_of_users_lists_each_users_live_sessions,
+            attributes_are_set_and_removed_one_by_one,
+            attributes_refuse_dead_sessions,
+            attributes_are_bounded,
+            rate_limit_is_a_token_bucket,
+            rate_limit_refills_over_time,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -1,9 +1,11 @@
 //! In-process session store: a TTL cache behind one mutex, for embedded mode and tests.
 //!
-//! Non-obvious decision: expired sessions are dropped lazily when touched, plus a bounded sweep
-//! on every write that pops at most [`SWEEP_PER_WRITE`] entries off an expiry-ordered set. The
-//! ordered set (not a `HashMap` walk) is what makes the sweep find the dead entries first, so the
-//! cache cannot fill up with sessions nobody validates again, and no call loops over everything.
+//! Non-obvious decision: expired sessions (and rate-limit buckets that would be full again) are
+//! dropped lazily when touched, plus a bounded sweep on every write that pops at most
+//! [`SWEEP_PER_WRITE`] entries off an expiry-ordered set. The ordered set (not a `HashMap` walk)
+//! is what makes the sweep find the dead entries first, so the cache cannot fill up with
+//! sessions nobody validates again or buckets of clients that went away, and no call loops over
+//! everything. The token bucket is the same arithmetic as the Redis script's.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -12,8 +14,10 @@ use async_trait::async_trait;
 use polygate_kit::metrics::StoreCallTimer;
 
 use super::{
-    SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError, check_user_id, new_session_id,
-    new_token, now_ms, session_from_ms, token_hash,
+    MAX_ATTRIBUTES, RateDecision, SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError,
+    check_attribute_name, check_attribute_value, check_rate_limit, check_user_id, new_secret,
+    new_sid, now_ms, parse_session_id, parse_token, secret_hash, session_from_ms,
+    too_many_attributes,
 };
 
 /// Most expired entries one write removes besides its own work.
@@ -28,19 +32,31 @@ pub struct MemoryStore {
 
 struct Record {
     user_id: String,
+    sid: String,
     staff: bool,
     created_ms: i64,
     last_seen_ms: i64,
-    token_hash: String,
+    secret_hash: String,
+    attributes: HashMap<String, String>,
+}
+
+struct Bucket {
+    tokens: f64,
+    refilled_ms: i64,
+    /// When the bucket is full again and may be forgotten.
+    full_ms: i64,
 }
 
 #[derive(Default)]
 struct State {
+    /// By public session id `<user>.<sid>`.
     sessions: HashMap<String, Record>,
-    session_by_token: HashMap<String, String>,
     sessions_by_user: HashMap<String, HashSet<String>>,
     /// `(expires_ms, session_id)` of every stored session, soonest first.
     by_expiry: BTreeSet<(i64, String)>,
+    buckets: HashMap<String, Bucket>,
+    /// `(full_ms, key)` of every bucket, soonest first.
+    buckets_by_full: BTreeSet<(i64, String)>,
 }
 
 impl MemoryStore {
@@ -57,17 +73,19 @@ impl MemoryStore {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn to_session(&self, id: &str, record: &Record) -> Session {
-        let expires = self
-            .policy
-            .expiry_ms(record.created_ms, record.last_seen_ms);
+    fn expiry(&self, record: &Record) -> i64 {
+        self.policy
+            .expiry_ms(record.created_ms, record.last_seen_ms)
+    }
+
+    fn to_session(&self, record: &Record) -> Session {
         session_from_ms(
-            id.to_owned(),
-            record.user_id.clone(),
+            &record.user_id,
+            &record.sid,
             record.staff,
             record.created_ms,
             record.last_seen_ms,
-            expires,
+            self.expiry(record),
         )
     }
 
@@ -78,10 +96,10 @@ impl MemoryStore {
         let state = self.state();
         let mut out = Vec::new();
         for (id, r) in &state.sessions {
-            out.extend([id.clone(), r.user_id.clone(), r.token_hash.clone()]);
-        }
-        for (hash, id) in &state.session_by_token {
-            out.extend([hash.clone(), id.clone()]);
+            out.extend([id.clone(), r.user_id.clone(), r.secret_hash.clone()]);
+            for (name, value) in &r.attributes {
+                out.extend([name.clone(), value.clone()]);
+            }
         }
         out
     }
@@ -92,57 +110,72 @@ impl MemoryStore {
         self.state().sessions.len()
     }
 
+    /// Number of rate-limit buckets held (for tests of the sweep).
+    #[doc(hidden)]
+    pub fn stored_buckets(&self) -> usize {
+        self.state().buckets.len()
+    }
+
     fn create_now(&self, user_id: &str, staff: bool) -> Result<(String, Session), StoreError> {
         check_user_id(user_id)?;
-        let token = new_token();
-        let hash = token_hash(&token).expect("fresh tokens are well-formed");
-        let id = new_session_id();
+        let secret = new_secret();
+        let sid = new_sid();
         let now = now_ms();
         let record = Record {
             user_id: user_id.to_owned(),
+            sid: sid.clone(),
             staff,
             created_ms: now,
             last_seen_ms: now,
-            token_hash: hash,
+            secret_hash: secret_hash(&secret),
+            attributes: HashMap::new(),
         };
-        let session = self.to_session(&id, &record);
+        let session = self.to_session(&record);
         let mut state = self.state();
         state.sweep(now, SWEEP_PER_WRITE);
-        state.insert(id, record, self.policy.expiry_ms(now, now));
-        Ok((token, session))
+        state.insert(session.id.clone(), record, self.policy.expiry_ms(now, now));
+        Ok((super::token(user_id, &sid, &secret), session))
     }
 
-    fn validate_now(&self, hash: &str) -> Option<Session> {
+    /// The live record under `id`, dropping it when it turns out dead.
+    fn live<'s>(&self, state: &'s mut State, id: &str, now: i64) -> Option<&'s mut Record> {
+        let expiry = self.expiry(state.sessions.get(id)?);
+        if now >= expiry {
+            state.remove(id, expiry);
+            return None;
+        }
+        state.sessions.get_mut(id)
+    }
+
+    fn validate_now(&self, id: &str, hash: &str) -> Option<Session> {
         let now = now_ms();
         let mut state = self.state();
         state.sweep(now, SWEEP_PER_WRITE);
-        let id = state.session_by_token.get(hash)?.clone();
-        let record = state.sessions.get(&id)?;
-        let old_expiry = self
-            .policy
-            .expiry_ms(record.created_ms, record.last_seen_ms);
-        if now >= old_expiry {
-            state.remove(&id, old_expiry);
+        let record = self.live(&mut state, id, now)?;
+        if record.secret_hash != hash {
             return None;
         }
-        let new_expiry = self.policy.expiry_ms(record.created_ms, now);
-        state.by_expiry.remove(&(old_expiry, id.clone()));
-        state.by_expiry.insert((new_expiry, id.clone()));
-        let record = state.sessions.get_mut(&id)?;
+        let old_expiry = self.expiry(record);
         record.last_seen_ms = record.last_seen_ms.max(now);
-        Some(self.to_session(&id, record))
+        let new_expiry = self.expiry(record);
+        let session = self.to_session(record);
+        state.by_expiry.remove(&(old_expiry, id.to_owned()));
+        state.by_expiry.insert((new_expiry, id.to_owned()));
+        Some(session)
     }
 
-    fn revoke_now(&self, id: &str) -> bool {
+    /// Removes a session; `true` when it was live. With `hash`, only when the secret matches.
+    fn revoke_now(&self, id: &str, hash: Option<&str>) -> bool {
         let now = now_ms();
         let mut state = self.state();
         state.sweep(now, SWEEP_PER_WRITE);
         let Some(record) = state.sessions.get(id) else {
             return false;
         };
-        let expiry = self
-            .policy
-            .expiry_ms(record.created_ms, record.last_seen_ms);
+        if hash.is_some_and(|hash| record.secret_hash != hash) {
+            return false;
+        }
+        let expiry = self.expiry(record);
         state.remove(id, expiry);
         now < expiry
     }
@@ -159,9 +192,7 @@ impl MemoryStore {
         let mut live = 0;
         for id in ids {
             if let Some(record) = state.sessions.get(&id) {
-                let expiry = self
-                    .policy
-                    .expiry_ms(record.created_ms, record.last_seen_ms);
+                let expiry = self.expiry(record);
                 live += u64::from(now < expiry);
                 state.remove(&id, expiry);
             }
@@ -179,21 +210,91 @@ impl MemoryStore {
             };
             let mut sessions: Vec<Session> = ids
                 .iter()
-                .filter_map(|id| state.sessions.get(id).map(|r| (id, r)))
-                .filter(|(_, r)| now < self.policy.expiry_ms(r.created_ms, r.last_seen_ms))
-                .map(|(id, r)| self.to_session(id, r))
+                .filter_map(|id| state.sessions.get(id))
+                .filter(|r| now < self.expiry(r))
+                .map(|r| self.to_session(r))
                 .collect();
             sessions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
             out.insert(user_id.clone(), sessions);
         }
         out
     }
+
+    fn set_attribute_now(&self, id: &str, name: &str, value: &str) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let mut state = self.state();
+        state.sweep(now, SWEEP_PER_WRITE);
+        let Some(record) = self.live(&mut state, id, now) else {
+            return Ok(false);
+        };
+        if !record.attributes.contains_key(name) && record.attributes.len() >= MAX_ATTRIBUTES {
+            return Err(too_many_attributes());
+        }
+        record.attributes.insert(name.to_owned(), value.to_owned());
+        Ok(true)
+    }
+
+    fn remove_attribute_now(&self, id: &str, name: &str) -> bool {
+        let now = now_ms();
+        let mut state = self.state();
+        self.live(&mut state, id, now)
+            .is_some_and(|r| r.attributes.remove(name).is_some())
+    }
+
+    fn attributes_now(&self, id: &str) -> HashMap<String, String> {
+        let now = now_ms();
+        let mut state = self.state();
+        self.live(&mut state, id, now)
+            .map(|r| r.attributes.clone())
+            .unwrap_or_default()
+    }
+
+    fn rate_limit_now(&self, key: &str, capacity: u32, refill_per_sec: f64) -> RateDecision {
+        let now = now_ms();
+        let mut state = self.state();
+        state.sweep_buckets(now, SWEEP_PER_WRITE);
+        let capacity = f64::from(capacity);
+        let per_ms = refill_per_sec / 1000.0;
+        let (mut tokens, mut refilled) = match state.buckets.remove(key) {
+            Some(b) => {
+                state.buckets_by_full.remove(&(b.full_ms, key.to_owned()));
+                (b.tokens, b.refilled_ms)
+            }
+            None => (capacity, now),
+        };
+        if now > refilled {
+            tokens += (now - refilled) as f64 * per_ms;
+            refilled = now;
+        }
+        tokens = tokens.min(capacity);
+        let decision = if tokens >= 1.0 {
+            tokens -= 1.0;
+            RateDecision {
+                allowed: true,
+                retry_after_ms: 0,
+            }
+        } else {
+            RateDecision {
+                allowed: false,
+                retry_after_ms: ((1.0 - tokens) / per_ms).ceil() as u64,
+            }
+        };
+        let full_ms = now + (((capacity - tokens) / per_ms).ceil() as i64).max(1);
+        state.buckets_by_full.insert((full_ms, key.to_owned()));
+        state.buckets.insert(
+            key.to_owned(),
+            Bucket {
+                tokens,
+                refilled_ms: refilled,
+                full_ms,
+            },
+        );
+        decision
+    }
 }
 
 impl State {
     fn insert(&mut self, id: String, record: Record, expires_ms: i64) {
-        self.session_by_token
-            .insert(record.token_hash.clone(), id.clone());
         self.sessions_by_user
             .entry(record.user_id.clone())
             .or_default()
@@ -207,7 +308,6 @@ impl State {
         let Some(record) = self.sessions.remove(id) else {
             return;
         };
-        self.session_by_token.remove(&record.token_hash);
         if let Some(ids) = self.sessions_by_user.get_mut(&record.user_id) {
             ids.remove(id);
             if ids.is_empty() {
@@ -228,6 +328,19 @@ impl State {
             }
         }
     }
+
+    /// Drops up to `max` buckets that are full again (the same as having none).
+    fn sweep_buckets(&mut self, now: i64, max: usize) {
+        for _ in 0..max {
+            match self.buckets_by_full.first() {
+                Some((full, _)) if *full <= now => {
+                    let (_, key) = self.buckets_by_full.pop_first().expect("first exists");
+                    self.buckets.remove(&key);
+                }
+                _ => break,
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -238,25 +351,29 @@ impl SessionStore for MemoryStore {
     }
 
     async fn validate(&self, token: &str) -> Result<Option<Session>, StoreError> {
-        let Some(hash) = token_hash(token) else {
+        let Some(parts) = parse_token(token) else {
             return Ok(None);
         };
         let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "validate");
-        timer.finish(Ok(self.validate_now(&hash)))
+        let hash = secret_hash(parts.secret);
+        timer.finish(Ok(self.validate_now(&parts.session_id(), &hash)))
     }
 
     async fn revoke(&self, session_id: &str) -> Result<bool, StoreError> {
+        if parse_session_id(session_id).is_none() {
+            return Ok(false);
+        }
         let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "revoke");
-        timer.finish(Ok(self.revoke_now(session_id)))
+        timer.finish(Ok(self.revoke_now(session_id, None)))
     }
 
     async fn revoke_token(&self, token: &str) -> Result<bool, StoreError> {
-        let Some(hash) = token_hash(token) else {
+        let Some(parts) = parse_token(token) else {
             return Ok(false);
         };
         let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "revoke_token");
-        let id = self.state().session_by_token.get(&hash).cloned();
-        timer.finish(Ok(id.is_some_and(|id| self.revoke_now(&id))))
+        let hash = secret_hash(parts.secret);
+        timer.finish(Ok(self.revoke_now(&parts.session_id(), Some(&hash))))
     }
 
     async fn revoke_all(&self, user_id: &str) -> Result<u64, StoreError> {
@@ -270,6 +387,49 @@ impl SessionStore for MemoryStore {
     ) -> Result<HashMap<String, Vec<Session>>, StoreError> {
         let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "sessions_of_users");
         timer.finish(Ok(self.sessions_of_users_now(user_ids)))
+    }
+
+    async fn set_attribute(
+        &self,
+        session_id: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        check_attribute_name(name)?;
+        check_attribute_value(value)?;
+        if parse_session_id(session_id).is_none() {
+            return Ok(false);
+        }
+        let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "set_attribute");
+        timer.finish(self.set_attribute_now(session_id, name, value))
+    }
+
+    async fn remove_attribute(&self, session_id: &str, name: &str) -> Result<bool, StoreError> {
+        check_attribute_name(name)?;
+        if parse_session_id(session_id).is_none() {
+            return Ok(false);
+        }
+        let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "remove_attribute");
+        timer.finish(Ok(self.remove_attribute_now(session_id, name)))
+    }
+
+    async fn attributes(&self, session_id: &str) -> Result<HashMap<String, String>, StoreError> {
+        if parse_session_id(session_id).is_none() {
+            return Ok(HashMap::new());
+        }
+        let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "attributes");
+        timer.finish(Ok(self.attributes_now(session_id)))
+    }
+
+    async fn rate_limit(
+        &self,
+        key: &str,
+        capacity: u32,
+        refill_per_sec: f64,
+    ) -> Result<RateDecision, StoreError> {
+        check_rate_limit(key, capacity, refill_per_sec)?;
+        let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "rate_limit");
+        timer.finish(Ok(self.rate_limit_now(key, capacity, refill_per_sec)))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -299,5 +459,18 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(80)).await;
         store.create("u_fresh", false).await.unwrap();
         assert_eq!(store.stored_sessions(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_forgets_buckets_that_are_full_again() {
+        let store = MemoryStore::new(SessionPolicy::default());
+        for i in 0..10 {
+            let decision = store.rate_limit(&format!("ip:{i}"), 2, 100.0).await;
+            assert!(decision.unwrap().allowed);
+        }
+        assert_eq!(store.stored_buckets(), 10);
+        tokio::time::sleep(Duration::from_millis(40)).await; // one token back after 10 ms
+        store.rate_limit("ip:new", 2, 100.0).await.unwrap();
+        assert_eq!(store.stored_buckets(), 1);
     }
 }

@@ -1,21 +1,20 @@
-//! Redis session store: every operation is one Lua script (or one pipeline), bounded by a timeout.
+//! Redis session store, standalone or Redis Cluster: every operation is one Lua script on one
+//! slot (or one command), bounded by a timeout.
 //!
-//! Key schema (`<p>` = prefix, default `ps:v1`, versioned so a format change can coexist):
-//! - `<p>:{u:<user>}:s:<sid>`  hash `user staff created last_seen token` (token = SHA-256 only)
-//! - `<p>:{u:<user>}:idx`      sorted set of the user's session ids scored by expiry (ms)
-//! - `<p>:t:<sha256>`          token pointer, value `<user>:<sid>`
-//! - `<p>:sid:<sid>`           session-id pointer, value `<user>:<sid>` (for `revoke(sid)`)
+//! Key schema (`<p>` = prefix, default `ps:v2`, versioned so a format change can coexist):
+//! - `<p>:{u:<user>}:s:<sid>`  hash `staff created last_seen secret` (secret = SHA-256 only),
+//!   plus one `a:<name>` field per session attribute
+//! - `<p>:{u:<user>}:idx`      sorted set of the user's sids scored by expiry (ms)
+//! - `<p>:rl:{<key>}`          token bucket `tokens ts`
 //!
-//! Every key carries a TTL equal to the session's remaining life, so Redis drops dead sessions
-//! itself; index entries of dead sessions are trimmed with `ZREMRANGEBYSCORE` on each write and
-//! list, never by a keyspace scan.
+//! Every key carries a TTL equal to its remaining life, so Redis drops dead sessions and full
+//! buckets itself; index entries of dead sessions are trimmed with `ZREMRANGEBYSCORE` on each
+//! write and list, never by a keyspace scan.
 //!
-//! Non-obvious decision: a user's session hashes and index share one `{u:<user>}` hash tag, so
-//! per-user work (listing, revoke-all) is slot-local and a cluster could route it as is. The two
-//! pointers are looked up by token or session id alone and live in their own slots; the scripts
-//! that start from a pointer (`validate`, `revoke`) read the keys it names inside the script to
-//! keep one round trip on the standalone Redis this adapter targets. A cluster adapter would split
-//! those into `GET pointer` + the same slot-local script.
+//! Non-obvious decision: there are no pointer keys. A token `<user>.<sid>.<secret>` and a public
+//! session id `<user>.<sid>` name their session key directly, and a user's sessions and index
+//! share the `{u:<user>}` hash tag, so each script touches exactly one cluster slot. That is what
+//! lets standalone and cluster share every script and differ only in the [`Connection`].
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,40 +22,34 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use polygate_kit::metrics::StoreCallTimer;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{RedisError, Script};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisError, RedisFuture, Script, Value};
 
 use super::{
-    SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError, check_user_id, new_session_id,
-    new_token, now_ms, session_from_ms, token_hash,
+    MAX_ATTRIBUTES, RateDecision, SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError,
+    check_attribute_name, check_attribute_value, check_rate_limit, check_user_id, new_secret,
+    new_sid, now_ms, parse_session_id, parse_token, secret_hash, session_from_ms,
+    too_many_attributes,
 };
 
-const ENGINE: &str = "redis";
-
-/// Key prefix used in production; tests pass a unique one.
-pub const DEFAULT_PREFIX: &str = "ps:v1";
+/// Key prefix used in production; tests pass a unique one. `v2`: tokens carry user and sid.
+pub const DEFAULT_PREFIX: &str = "ps:v2";
 /// Upper bound on one store call, network included.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+/// URL scheme of a Redis Cluster: `redis-cluster://[user:password@]host:port,host:port,…`.
+pub const CLUSTER_SCHEME: &str = "redis-cluster://";
+/// Hash fields every session has besides its `a:<name>` attributes.
+const FIXED_FIELDS: usize = 4;
 
 /// Helpers shared by every script. `ARGV[1]` is always the key prefix.
 const PRELUDE: &str = r#"
 local prefix = ARGV[1]
 local function session_key(user, sid) return prefix .. ':{u:' .. user .. '}:s:' .. sid end
-local function index_key(user) return prefix .. ':{u:' .. user .. '}:idx' end
-local function token_key(hash) return prefix .. ':t:' .. hash end
-local function sid_key(sid) return prefix .. ':sid:' .. sid end
-local function split_pointer(pointer)
-  local at = string.find(pointer, ':[^:]*$')
-  return string.sub(pointer, 1, at - 1), string.sub(pointer, at + 1)
-end
--- Deletes every key of one session; 1 when its record still existed.
-local function drop_session(user, sid)
-  local skey = session_key(user, sid)
-  local hash = redis.call('HGET', skey, 'token')
-  if hash then redis.call('DEL', token_key(hash)) end
-  redis.call('ZREM', index_key(user), sid)
-  redis.call('DEL', sid_key(sid))
-  return redis.call('DEL', skey)
+local function int(n) return string.format('%d', n) end
+local function expiry(created, last, idle, abs)
+  return math.min(tonumber(last) + idle, tonumber(created) + abs)
 end
 -- The index lives at least as long as its longest-lived member.
 local function keep_index(idx, ttl)
@@ -64,63 +57,64 @@ local function keep_index(idx, ttl)
 end
 "#;
 
-/// KEYS: token pointer, session, index, sid pointer.
-/// ARGV: prefix, user, sid, staff, now_ms, idle_ms, absolute_ms, token hash.
+/// KEYS: session, index. ARGV: prefix, sid, staff, now_ms, idle_ms, absolute_ms, secret hash.
 const CREATE: &str = r#"
-local user, sid, staff, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local ttl = math.min(tonumber(ARGV[6]), tonumber(ARGV[7]))
-local pointer = user .. ':' .. sid
-redis.call('HSET', KEYS[2], 'user', user, 'staff', staff, 'created', now, 'last_seen', now,
-  'token', ARGV[8])
-redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('SET', KEYS[1], pointer, 'PX', ttl)
-redis.call('SET', KEYS[4], pointer, 'PX', ttl)
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-redis.call('ZADD', KEYS[3], tonumber(now) + ttl, sid)
-keep_index(KEYS[3], ttl)
+local sid, now = ARGV[2], tonumber(ARGV[4])
+local ttl = math.min(tonumber(ARGV[5]), tonumber(ARGV[6]))
+redis.call('HSET', KEYS[1], 'staff', ARGV[3], 'created', ARGV[4], 'last_seen', ARGV[4],
+  'secret', ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+redis.call('ZADD', KEYS[2], int(now + ttl), sid)
+keep_index(KEYS[2], ttl)
 return 1
 "#;
 
-/// KEYS: token pointer. ARGV: prefix, now_ms, idle_ms, absolute_ms.
-/// Returns nil, or `{user, sid, staff, created_ms, last_seen_ms, expires_ms}`.
+/// KEYS: session, index. ARGV: prefix, sid, secret hash, now_ms, idle_ms, absolute_ms.
+/// Returns nil, or `{staff, created_ms, last_seen_ms, expires_ms}` after touching the session.
+/// A wrong secret changes nothing, so knowing a session id is not enough to end it.
 const VALIDATE: &str = r#"
-local pointer = redis.call('GET', KEYS[1])
-if not pointer then return false end
-local user, sid = split_pointer(pointer)
-local skey = session_key(user, sid)
-local f = redis.call('HMGET', skey, 'staff', 'created', 'last_seen')
-if not f[2] then
-  redis.call('DEL', KEYS[1])
+local sid = ARGV[2]
+local f = redis.call('HMGET', KEYS[1], 'secret', 'staff', 'created', 'last_seen')
+if not f[1] then
+  redis.call('ZREM', KEYS[2], sid)
   return false
 end
-local now, idle, abs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local created, last = tonumber(f[2]), tonumber(f[3])
-if now >= math.min(last + idle, created + abs) then
-  drop_session(user, sid)
+if f[1] ~= ARGV[3] then return false end
+local now, idle, abs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local created, last = tonumber(f[3]), tonumber(f[4])
+if now >= expiry(created, last, idle, abs) then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], sid)
   return false
 end
 if last > now then now = last end
 local expires = math.min(now + idle, created + abs)
 local ttl = expires - now
-redis.call('HSET', skey, 'last_seen', string.format('%d', now))
-redis.call('PEXPIRE', skey, ttl)
+redis.call('HSET', KEYS[1], 'last_seen', int(now))
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', sid_key(sid), ttl)
-local idx = index_key(user)
-redis.call('ZREMRANGEBYSCORE', idx, '-inf', ARGV[2])
-redis.call('ZADD', idx, expires, sid)
-keep_index(idx, ttl)
-return {user, sid, f[1], created, now, expires}
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+redis.call('ZADD', KEYS[2], int(expires), sid)
+keep_index(KEYS[2], ttl)
+return {f[2], created, now, expires}
 "#;
 
-/// KEYS: a token or sid pointer. ARGV: prefix, now_ms. Returns 1 when a live session went.
+/// KEYS: session, index. ARGV: prefix, sid, secret hash or '' (any), now_ms, idle_ms,
+/// absolute_ms. Returns 1 when a live session ended.
 const REVOKE: &str = r#"
-local pointer = redis.call('GET', KEYS[1])
-if not pointer then return 0 end
-local user, sid = split_pointer(pointer)
+local f = redis.call('HMGET', KEYS[1], 'secret', 'created', 'last_seen')
+if not f[1] then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return 0
+end
+if ARGV[3] ~= '' and f[1] ~= ARGV[3] then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('ZREMRANGEBYSCORE', index_key(user), '-inf', ARGV[2])
-return drop_session(user, sid)
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+if tonumber(ARGV[4]) >= expiry(f[2], f[3], tonumber(ARGV[5]), tonumber(ARGV[6])) then
+  return 0
+end
+return 1
 "#;
 
 /// KEYS: the user's index. ARGV: prefix, user, now_ms. Returns how many live sessions went.
@@ -128,7 +122,7 @@ const REVOKE_ALL: &str = r#"
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 local n = 0
 for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  n = n + drop_session(ARGV[2], sid)
+  n = n + redis.call('DEL', session_key(ARGV[2], sid))
 end
 redis.call('DEL', KEYS[1])
 return n
@@ -145,11 +139,64 @@ for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local f = redis.call('HMGET', session_key(user, sid), 'staff', 'created', 'last_seen')
   if f[2] then
     local created, last = tonumber(f[2]), tonumber(f[3])
-    local expires = math.min(last + idle, created + abs)
+    local expires = expiry(created, last, idle, abs)
     if expires > now then table.insert(out, {sid, f[1], created, last, expires}) end
   end
 end
 return out
+"#;
+
+/// KEYS: session. ARGV: prefix, now_ms, idle_ms, absolute_ms, field, value, max attributes.
+/// Returns 1 when set, 0 when the session is not live, -1 when it holds too many attributes.
+/// One HSET of one field: the rest of the session (and its TTL) stays as it is.
+const SET_ATTRIBUTE: &str = r#"
+local f = redis.call('HMGET', KEYS[1], 'created', 'last_seen')
+if not f[1] or tonumber(ARGV[2]) >= expiry(f[1], f[2], tonumber(ARGV[3]), tonumber(ARGV[4])) then
+  return 0
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[5]) == 0
+  and redis.call('HLEN', KEYS[1]) - FIXED_FIELDS >= tonumber(ARGV[7]) then
+  return -1
+end
+redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
+return 1
+"#;
+
+/// KEYS: session. ARGV: prefix, now_ms, idle_ms, absolute_ms, field.
+/// Returns 1 when a live session had the field.
+const REMOVE_ATTRIBUTE: &str = r#"
+local f = redis.call('HMGET', KEYS[1], 'created', 'last_seen')
+if not f[1] or tonumber(ARGV[2]) >= expiry(f[1], f[2], tonumber(ARGV[3]), tonumber(ARGV[4])) then
+  return 0
+end
+return redis.call('HDEL', KEYS[1], ARGV[5])
+"#;
+
+/// KEYS: bucket. ARGV: prefix, capacity, refill per second. Returns `{allowed, retry_after_ms}`.
+/// Time comes from the Redis server (`TIME`), so gateways with skewed clocks share one bucket
+/// fairly; the bucket expires when it would be full again.
+const RATE_LIMIT: &str = r#"
+local cap, per_ms = tonumber(ARGV[2]), tonumber(ARGV[3]) / 1000
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens, ts = cap, now
+if b[1] and b[2] then tokens, ts = tonumber(b[1]), tonumber(b[2]) end
+if now > ts then
+  tokens = tokens + (now - ts) * per_ms
+  ts = now
+end
+tokens = math.min(cap, tokens)
+local allowed, retry = 0, 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry = math.ceil((1 - tokens) / per_ms)
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', int(ts))
+redis.call('PEXPIRE', KEYS[1], int(math.max(1, math.ceil((cap - tokens) / per_ms))))
+return {allowed, retry}
 "#;
 
 struct Scripts {
@@ -158,51 +205,89 @@ struct Scripts {
     revoke: Script,
     revoke_all: Script,
     list: Script,
+    set_attribute: Script,
+    remove_attribute: Script,
+    rate_limit: Script,
 }
 
 impl Scripts {
     fn new() -> Self {
-        let script = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
+        let script = |body: &str| {
+            let body = body.replace("FIXED_FIELDS", &FIXED_FIELDS.to_string());
+            Script::new(&format!("{PRELUDE}{body}"))
+        };
         Self {
             create: script(CREATE),
             validate: script(VALIDATE),
             revoke: script(REVOKE),
             revoke_all: script(REVOKE_ALL),
             list: script(LIST),
+            set_attribute: script(SET_ATTRIBUTE),
+            remove_attribute: script(REMOVE_ATTRIBUTE),
+            rate_limit: script(RATE_LIMIT),
         }
     }
 }
 
-type ValidateReply = Option<(String, String, String, i64, i64, i64)>;
+type ValidateReply = Option<(String, i64, i64, i64)>;
 type ListReply = Vec<(String, String, i64, i64, i64)>;
 
+/// The one thing standalone and cluster differ in. Both are cheap to clone (multiplexed).
+#[derive(Clone)]
+pub enum Connection {
+    /// A standalone Redis (or a primary endpoint), reconnecting by itself.
+    Standalone(ConnectionManager),
+    /// A Redis Cluster: routes each command by its key's slot, follows MOVED/ASK and refreshes
+    /// the slot map after a failover.
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Standalone(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Standalone(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Standalone(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Connection,
     policy: SessionPolicy,
     prefix: String,
     scripts: Scripts,
 }
 
 impl RedisStore {
-    /// Connects to a standalone Redis at `url` and checks it answers `PING`.
+    /// Connects to `redis://…` (standalone) or `redis-cluster://h1:p1,h2:p2,…` (cluster; the
+    /// nodes are seeds, the rest is discovered) and checks it answers `PING`.
     pub async fn connect(
         url: &str,
         policy: SessionPolicy,
         prefix: &str,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| StoreError::InvalidInput(format!("invalid Redis URL: {e}")))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CALL_TIMEOUT))
-            .set_response_timeout(Some(CALL_TIMEOUT))
-            .set_number_of_retries(2);
-        let conn = tokio::time::timeout(
-            CALL_TIMEOUT * 3,
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
-        .map_err(|_| StoreError::Unavailable("connecting to Redis timed out".to_owned()))?
-        .map_err(unavailable)?;
+        let conn = tokio::time::timeout(CALL_TIMEOUT * 3, open(url))
+            .await
+            .map_err(|_| StoreError::Unavailable("connecting to Redis timed out".to_owned()))??;
         let store = Self {
             conn,
             policy,
@@ -213,20 +298,23 @@ impl RedisStore {
         Ok(store)
     }
 
-    fn session_key(&self, user_id: &str, session_id: &str) -> String {
-        format!("{}:{{u:{user_id}}}:s:{session_id}", self.prefix)
+    fn engine_label(&self) -> &'static str {
+        match self.conn {
+            Connection::Standalone(_) => "redis",
+            Connection::Cluster(_) => "redis-cluster",
+        }
+    }
+
+    fn session_key(&self, user_id: &str, sid: &str) -> String {
+        format!("{}:{{u:{user_id}}}:s:{sid}", self.prefix)
     }
 
     fn index_key(&self, user_id: &str) -> String {
         format!("{}:{{u:{user_id}}}:idx", self.prefix)
     }
 
-    fn token_key(&self, hash: &str) -> String {
-        format!("{}:t:{hash}", self.prefix)
-    }
-
-    fn sid_key(&self, session_id: &str) -> String {
-        format!("{}:sid:{session_id}", self.prefix)
+    fn bucket_key(&self, key: &str) -> String {
+        format!("{}:rl:{{{key}}}", self.prefix)
     }
 
     /// Runs one store call under the timeout and the metrics timer.
@@ -235,7 +323,7 @@ impl RedisStore {
         operation: &'static str,
         work: impl Future<Output = Result<T, RedisError>>,
     ) -> Result<T, StoreError> {
-        let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, operation);
+        let timer = StoreCallTimer::start(SUBGRAPH, self.engine_label(), operation);
         let result = match tokio::time::timeout(CALL_TIMEOUT, work).await {
             Ok(result) => result.map_err(unavailable),
             Err(_) => Err(StoreError::Unavailable(format!(
@@ -245,19 +333,26 @@ impl RedisStore {
         timer.finish(result)
     }
 
-    async fn revoke_pointer(
+    async fn revoke_sid(
         &self,
         operation: &'static str,
-        pointer_key: String,
+        user_id: &str,
+        sid: &str,
+        hash: &str,
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
         let revoked: i64 = self
             .call(operation, async {
                 self.scripts
                     .revoke
-                    .key(pointer_key)
+                    .key(self.session_key(user_id, sid))
+                    .key(self.index_key(user_id))
                     .arg(&self.prefix)
+                    .arg(sid)
+                    .arg(hash)
                     .arg(now_ms())
+                    .arg(self.policy.idle_ms())
+                    .arg(self.policy.absolute_ms())
                     .invoke_async(&mut conn)
                     .await
             })
@@ -265,53 +360,144 @@ impl RedisStore {
         Ok(revoked > 0)
     }
 
-    /// Every key under this store's prefix with its values, flattened to strings. Scans the
-    /// keyspace: for tests proving no clear token is stored, never for serving.
+    /// Waits until `replicas` replicas acknowledged this store's writes so far, at most
+    /// `timeout_ms`; returns how many did (the minimum over masters on a cluster). For tests
+    /// of failover, which must know what was replicated before a master dies.
+    #[doc(hidden)]
+    pub async fn wait_for_replicas(
+        &self,
+        replicas: u32,
+        timeout_ms: u64,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("WAIT")
+            .arg(replicas)
+            .arg(timeout_ms)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Every key under this store's prefix with its values, flattened to strings. Uses `KEYS`
+    /// (sent to every master on a cluster): for tests proving no clear token is stored, never
+    /// for serving.
     #[doc(hidden)]
     pub async fn stored_strings(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn.clone();
-        let pattern = format!("{}:*", self.prefix);
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}:*", self.prefix))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
         let mut out = Vec::new();
-        let mut cursor = 0u64;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
+        for key in keys {
+            let kind: String = redis::cmd("TYPE")
+                .arg(&key)
                 .query_async(&mut conn)
                 .await
                 .map_err(unavailable)?;
-            for key in keys {
-                let kind: String = redis::cmd("TYPE")
-                    .arg(&key)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(unavailable)?;
-                let values: Vec<String> = match kind.as_str() {
-                    "string" => redis::cmd("GET").arg(&key).query_async(&mut conn).await,
-                    "hash" => redis::cmd("HGETALL").arg(&key).query_async(&mut conn).await,
-                    "zset" => {
-                        redis::cmd("ZRANGE")
-                            .arg(&key)
-                            .arg(0)
-                            .arg(-1)
-                            .query_async(&mut conn)
-                            .await
-                    }
-                    _ => Ok(Vec::new()),
+            let values: Vec<String> = match kind.as_str() {
+                "string" => redis::cmd("GET").arg(&key).query_async(&mut conn).await,
+                "hash" => redis::cmd("HGETALL").arg(&key).query_async(&mut conn).await,
+                "zset" => {
+                    redis::cmd("ZRANGE")
+                        .arg(&key)
+                        .arg(0)
+                        .arg(-1)
+                        .query_async(&mut conn)
+                        .await
                 }
-                .map_err(unavailable)?;
-                out.push(key);
-                out.extend(values);
+                _ => Ok(Vec::new()),
             }
-            if next == 0 {
-                return Ok(out);
-            }
-            cursor = next;
+            .map_err(unavailable)?;
+            out.push(key);
+            out.extend(values);
         }
+        Ok(out)
     }
+
+    fn session_of_hash(
+        &self,
+        fields: &HashMap<String, String>,
+        now: i64,
+    ) -> Result<Option<HashMap<String, String>>, StoreError> {
+        let (Some(created), Some(last)) = (fields.get("created"), fields.get("last_seen")) else {
+            return Ok(None);
+        };
+        let parse = |raw: &str| {
+            raw.parse::<i64>()
+                .map_err(|_| StoreError::Corrupt(format!("session time {raw:?}")))
+        };
+        if now >= self.policy.expiry_ms(parse(created)?, parse(last)?) {
+            return Ok(None);
+        }
+        Ok(Some(
+            fields
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("a:")?.to_owned(), v.clone())))
+                .collect(),
+        ))
+    }
+
+    fn list_invocation<'a>(&'a self, user_id: &str, now: i64) -> redis::ScriptInvocation<'a> {
+        let mut invocation = self.scripts.list.key(self.index_key(user_id));
+        invocation
+            .arg(&self.prefix)
+            .arg(user_id)
+            .arg(now)
+            .arg(self.policy.idle_ms())
+            .arg(self.policy.absolute_ms());
+        invocation
+    }
+}
+
+/// Opens the connection a URL names.
+async fn open(url: &str) -> Result<Connection, StoreError> {
+    if let Some(nodes) = url.strip_prefix(CLUSTER_SCHEME) {
+        let (credentials, hosts) = match nodes.rsplit_once('@') {
+            Some((credentials, hosts)) => (Some(credentials), hosts),
+            None => (None, nodes),
+        };
+        let seeds: Vec<String> = hosts
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(|h| format!("redis://{h}"))
+            .collect();
+        if seeds.is_empty() {
+            return Err(StoreError::InvalidInput(
+                "a Redis Cluster URL names at least one host:port".to_owned(),
+            ));
+        }
+        let mut builder = ClusterClient::builder(seeds)
+            .connection_timeout(CALL_TIMEOUT)
+            .response_timeout(CALL_TIMEOUT)
+            .retries(3)
+            .min_retry_wait(50)
+            .max_retry_wait(500);
+        if let Some(credentials) = credentials {
+            let (user, password) = credentials.split_once(':').unwrap_or(("", credentials));
+            if !user.is_empty() {
+                builder = builder.username(user);
+            }
+            builder = builder.password(password);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| StoreError::InvalidInput(format!("invalid Redis Cluster URL: {e}")))?;
+        let conn = client.get_async_connection().await.map_err(unavailable)?;
+        return Ok(Connection::Cluster(conn));
+    }
+    let client = redis::Client::open(url)
+        .map_err(|e| StoreError::InvalidInput(format!("invalid Redis URL: {e}")))?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CALL_TIMEOUT))
+        .set_response_timeout(Some(CALL_TIMEOUT))
+        .set_number_of_retries(2);
+    let conn = ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(unavailable)?;
+    Ok(Connection::Standalone(conn))
 }
 
 fn unavailable(e: RedisError) -> StoreError {
@@ -326,42 +512,50 @@ fn parse_staff(raw: &str) -> Result<bool, StoreError> {
     }
 }
 
+fn to_sessions(user_id: &str, rows: ListReply) -> Result<Vec<Session>, StoreError> {
+    let mut sessions = Vec::with_capacity(rows.len());
+    for (sid, staff, created, last_seen, expires) in rows {
+        let staff = parse_staff(&staff)?;
+        sessions.push(session_from_ms(
+            user_id, &sid, staff, created, last_seen, expires,
+        ));
+    }
+    sessions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(sessions)
+}
+
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn create(&self, user_id: &str, staff: bool) -> Result<(String, Session), StoreError> {
         check_user_id(user_id)?;
-        let token = new_token();
-        let hash = token_hash(&token).expect("fresh tokens are well-formed");
-        let id = new_session_id();
+        let secret = new_secret();
+        let sid = new_sid();
         let now = now_ms();
         let mut conn = self.conn.clone();
         let _: i64 = self
             .call("create", async {
                 self.scripts
                     .create
-                    .key(self.token_key(&hash))
-                    .key(self.session_key(user_id, &id))
+                    .key(self.session_key(user_id, &sid))
                     .key(self.index_key(user_id))
-                    .key(self.sid_key(&id))
                     .arg(&self.prefix)
-                    .arg(user_id)
-                    .arg(&id)
+                    .arg(&sid)
                     .arg(if staff { "1" } else { "0" })
                     .arg(now)
                     .arg(self.policy.idle_ms())
                     .arg(self.policy.absolute_ms())
-                    .arg(&hash)
+                    .arg(secret_hash(&secret))
                     .invoke_async(&mut conn)
                     .await
             })
             .await?;
         let expires = self.policy.expiry_ms(now, now);
-        let session = session_from_ms(id, user_id.to_owned(), staff, now, now, expires);
-        Ok((token, session))
+        let session = session_from_ms(user_id, &sid, staff, now, now, expires);
+        Ok((super::token(user_id, &sid, &secret), session))
     }
 
     async fn validate(&self, token: &str) -> Result<Option<Session>, StoreError> {
-        let Some(hash) = token_hash(token) else {
+        let Some(parts) = parse_token(token) else {
             return Ok(None);
         };
         let mut conn = self.conn.clone();
@@ -369,8 +563,11 @@ impl SessionStore for RedisStore {
             .call("validate", async {
                 self.scripts
                     .validate
-                    .key(self.token_key(&hash))
+                    .key(self.session_key(parts.user_id, parts.sid))
+                    .key(self.index_key(parts.user_id))
                     .arg(&self.prefix)
+                    .arg(parts.sid)
+                    .arg(secret_hash(parts.secret))
                     .arg(now_ms())
                     .arg(self.policy.idle_ms())
                     .arg(self.policy.absolute_ms())
@@ -378,28 +575,33 @@ impl SessionStore for RedisStore {
                     .await
             })
             .await?;
-        let Some((user_id, id, staff, created, last_seen, expires)) = reply else {
+        let Some((staff, created, last_seen, expires)) = reply else {
             return Ok(None);
         };
         let staff = parse_staff(&staff)?;
         Ok(Some(session_from_ms(
-            id, user_id, staff, created, last_seen, expires,
+            parts.user_id,
+            parts.sid,
+            staff,
+            created,
+            last_seen,
+            expires,
         )))
     }
 
     async fn revoke(&self, session_id: &str) -> Result<bool, StoreError> {
-        if !super::is_valid_session_id(session_id) {
+        let Some((user_id, sid)) = parse_session_id(session_id) else {
             return Ok(false);
-        }
-        self.revoke_pointer("revoke", self.sid_key(session_id))
-            .await
+        };
+        self.revoke_sid("revoke", user_id, sid, "").await
     }
 
     async fn revoke_token(&self, token: &str) -> Result<bool, StoreError> {
-        let Some(hash) = token_hash(token) else {
+        let Some(parts) = parse_token(token) else {
             return Ok(false);
         };
-        self.revoke_pointer("revoke_token", self.token_key(&hash))
+        let hash = secret_hash(parts.secret);
+        self.revoke_sid("revoke_token", parts.user_id, parts.sid, &hash)
             .await
     }
 
@@ -431,43 +633,137 @@ impl SessionStore for RedisStore {
             return Ok(HashMap::new());
         }
         let now = now_ms();
-        // SCRIPT LOAD rides in the same pipeline, so a restarted Redis never answers NOSCRIPT.
-        let mut pipe = redis::pipe();
-        pipe.load_script(&self.scripts.list).ignore();
-        for user_id in &user_ids {
-            pipe.invoke_script(
-                self.scripts
-                    .list
-                    .key(self.index_key(user_id))
-                    .arg(&self.prefix)
-                    .arg(user_id.as_str())
-                    .arg(now)
-                    .arg(self.policy.idle_ms())
-                    .arg(self.policy.absolute_ms()),
-            );
-        }
-        let mut conn = self.conn.clone();
-        let replies: Vec<ListReply> = self
-            .call("sessions_of_users", pipe.query_async(&mut conn))
-            .await?;
+        let replies: Vec<ListReply> = match &self.conn {
+            Connection::Standalone(_) => {
+                // SCRIPT LOAD rides in the same pipeline, so a restarted Redis never answers
+                // NOSCRIPT.
+                let mut pipe = redis::pipe();
+                pipe.load_script(&self.scripts.list).ignore();
+                for user_id in &user_ids {
+                    pipe.invoke_script(&self.list_invocation(user_id, now));
+                }
+                let mut conn = self.conn.clone();
+                self.call("sessions_of_users", pipe.query_async(&mut conn))
+                    .await?
+            }
+            Connection::Cluster(_) => {
+                // The cluster client refuses a pipeline spanning slots (CROSSSLOT) instead of
+                // splitting it per node, so each user's script goes on its own, concurrently;
+                // the multiplexed per-node connections still pipeline them on the wire.
+                let calls = user_ids.iter().map(|user_id| {
+                    let mut conn = self.conn.clone();
+                    let invocation = self.list_invocation(user_id, now);
+                    async move { invocation.invoke_async::<ListReply>(&mut conn).await }
+                });
+                self.call("sessions_of_users", futures::future::try_join_all(calls))
+                    .await?
+            }
+        };
         let mut out = HashMap::with_capacity(user_ids.len());
         for (user_id, rows) in user_ids.into_iter().zip(replies) {
-            let mut sessions = Vec::with_capacity(rows.len());
-            for (id, staff, created, last_seen, expires) in rows {
-                let staff = parse_staff(&staff)?;
-                sessions.push(session_from_ms(
-                    id,
-                    user_id.clone(),
-                    staff,
-                    created,
-                    last_seen,
-                    expires,
-                ));
-            }
-            sessions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-            out.insert(user_id.clone(), sessions);
+            out.insert(user_id.clone(), to_sessions(user_id, rows)?);
         }
         Ok(out)
+    }
+
+    async fn set_attribute(
+        &self,
+        session_id: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        check_attribute_name(name)?;
+        check_attribute_value(value)?;
+        let Some((user_id, sid)) = parse_session_id(session_id) else {
+            return Ok(false);
+        };
+        let mut conn = self.conn.clone();
+        let reply: i64 = self
+            .call("set_attribute", async {
+                self.scripts
+                    .set_attribute
+                    .key(self.session_key(user_id, sid))
+                    .arg(&self.prefix)
+                    .arg(now_ms())
+                    .arg(self.policy.idle_ms())
+                    .arg(self.policy.absolute_ms())
+                    .arg(format!("a:{name}"))
+                    .arg(value)
+                    .arg(MAX_ATTRIBUTES)
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        match reply {
+            1 => Ok(true),
+            0 => Ok(false),
+            _ => Err(too_many_attributes()),
+        }
+    }
+
+    async fn remove_attribute(&self, session_id: &str, name: &str) -> Result<bool, StoreError> {
+        check_attribute_name(name)?;
+        let Some((user_id, sid)) = parse_session_id(session_id) else {
+            return Ok(false);
+        };
+        let mut conn = self.conn.clone();
+        let removed: i64 = self
+            .call("remove_attribute", async {
+                self.scripts
+                    .remove_attribute
+                    .key(self.session_key(user_id, sid))
+                    .arg(&self.prefix)
+                    .arg(now_ms())
+                    .arg(self.policy.idle_ms())
+                    .arg(self.policy.absolute_ms())
+                    .arg(format!("a:{name}"))
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn attributes(&self, session_id: &str) -> Result<HashMap<String, String>, StoreError> {
+        let Some((user_id, sid)) = parse_session_id(session_id) else {
+            return Ok(HashMap::new());
+        };
+        let mut conn = self.conn.clone();
+        let fields: HashMap<String, String> = self
+            .call(
+                "attributes",
+                redis::cmd("HGETALL")
+                    .arg(self.session_key(user_id, sid))
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(self.session_of_hash(&fields, now_ms())?.unwrap_or_default())
+    }
+
+    async fn rate_limit(
+        &self,
+        key: &str,
+        capacity: u32,
+        refill_per_sec: f64,
+    ) -> Result<RateDecision, StoreError> {
+        check_rate_limit(key, capacity, refill_per_sec)?;
+        let mut conn = self.conn.clone();
+        let (allowed, retry_after_ms): (i64, i64) = self
+            .call("rate_limit", async {
+                self.scripts
+                    .rate_limit
+                    .key(self.bucket_key(key))
+                    .arg(&self.prefix)
+                    .arg(capacity)
+                    .arg(refill_per_sec)
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        Ok(RateDecision {
+            allowed: allowed == 1,
+            retry_after_ms: u64::try_from(retry_after_ms).unwrap_or_default(),
+        })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -479,6 +775,6 @@ impl SessionStore for RedisStore {
     }
 
     fn engine(&self) -> &'static str {
-        ENGINE
+        self.engine_label()
     }
 }

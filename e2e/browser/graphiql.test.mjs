@@ -1,0 +1,256 @@
+// Drives polygate's GraphiQL page (`GET /`) in headless Chromium the way a person would: type a
+// `register` mutation and run it, `login` and copy the token out of the result pane, put it in the
+// headers editor, then run `{ me { ... } }` and read the answer.
+//
+// The page loads React, ReactDOM and GraphiQL from unpkg.com. This machine has no internet, so
+// those exact URLs are answered from the pinned packages in ./node_modules (the same files unpkg
+// serves); every other outside request is aborted.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, createWriteStream, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+const gatewayBin = process.env.POLYGATE_BIN
+  ? resolve(process.env.POLYGATE_BIN)
+  : join(repoRoot, 'target/debug/polygate');
+const chromiumBin = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const outputDir = join(here, 'output');
+const modulesDir = join(here, 'node_modules');
+
+// The only packages the page may load from the CDN, and the files it may ask for in them.
+const CDN_PACKAGES = new Set(['react', 'react-dom', 'graphiql']);
+const CONTENT_TYPES = { '.js': 'application/javascript', '.css': 'text/css', '.map': 'application/json' };
+
+const STEP_TIMEOUT_MS = 15_000;
+
+let gateway; // child process
+let gatewayExit; // promise resolved when it exits
+let context; // Playwright persistent browser context
+let page;
+let scratch; // temp dir holding the data dir and the browser profile
+const problems = []; // unexpected CDN requests and page errors, reported on failure
+const served = new Set(); // CDN URLs answered from node_modules
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitReady(base, deadline) {
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (gateway.exitCode !== null) {
+      throw new Error(`polygate exited with ${gateway.exitCode} before it was ready (see output/gateway.log)`);
+    }
+    try {
+      const res = await fetch(`${base}/readiness`);
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`polygate not ready at ${base}/readiness: ${last}`);
+}
+
+// Answers https://unpkg.com/<pkg>@<major>/<file> from node_modules/<pkg>/<file>, after checking
+// that the installed version is in the requested major line.
+function serveFromNodeModules(route) {
+  const url = new URL(route.request().url());
+  const m = url.pathname.match(/^\/((?:@[^/]+\/)?[^/@]+)@([^/]+)\/(.+)$/);
+  if (!m || !CDN_PACKAGES.has(m[1])) {
+    problems.push(`unexpected CDN request ${url.href}`);
+    return route.abort('blockedbyclient');
+  }
+  const [, name, range, file] = m;
+  const pkgDir = join(modulesDir, name);
+  const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const path = resolve(pkgDir, file);
+  if (!(version === range || version.startsWith(`${range}.`)) || !path.startsWith(pkgDir + sep) || !existsSync(path)) {
+    problems.push(`CDN request ${url.href} not answerable from ${name}@${version}`);
+    return route.abort('blockedbyclient');
+  }
+  served.add(url.href);
+  const ext = path.slice(path.lastIndexOf('.'));
+  return route.fulfill({
+    status: 200,
+    // The page loads React with `crossorigin`, so the answer needs CORS like unpkg's.
+    headers: { 'access-control-allow-origin': '*', 'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream' },
+    body: readFileSync(path),
+  });
+}
+
+// Replaces the whole text of the CodeMirror editor inside `scope` by typing, as a person would:
+// click into it, select all, type. Returns what the editor then holds.
+async function typeInto(scope, text) {
+  const editor = scope.locator('.CodeMirror').first();
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type(text);
+  await page.keyboard.press('Escape'); // closes an autocomplete popup if one is open
+  return editor.evaluate((el) => el.CodeMirror.getValue());
+}
+
+// The text a person sees in the result pane.
+function resultText() {
+  return page.locator('.result-window .CodeMirror-code').innerText().catch(() => '');
+}
+
+// Clicks the run button, then waits (bounded) until the result pane shows text for which `done`
+// is true, and returns that text.
+async function runAndWait(done, what) {
+  await page.getByRole('button', { name: /^Execute query/ }).click();
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await resultText();
+    if (done(text)) return text;
+    await sleep(100);
+  }
+  throw new Error(`result pane never showed ${what}; it shows:\n${text}`);
+}
+
+before(async () => {
+  mkdirSync(outputDir, { recursive: true });
+  scratch = mkdtempSync(join(tmpdir(), 'polygate-browser-'));
+  assert.ok(existsSync(gatewayBin), `no polygate binary at ${gatewayBin} (build it, or set POLYGATE_BIN)`);
+  assert.ok(existsSync(chromiumBin), `no Chromium at ${chromiumBin} (run e2e/browser/run, which installs it)`);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const dataDir = join(scratch, 'data');
+  mkdirSync(dataDir);
+  const log = createWriteStream(join(outputDir, 'gateway.log'));
+  // Run from the repository root: the default config names schema/supergraph.graphql relative to it.
+  gateway = spawn(gatewayBin, ['serve'], {
+    cwd: repoRoot,
+    env: { ...process.env, POLYGATE_SERVER__LISTEN: `127.0.0.1:${port}`, POLYGATE_SERVER__DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  gateway.stdout.pipe(log);
+  gateway.stderr.pipe(log);
+  gatewayExit = new Promise((r) => gateway.once('exit', r));
+  await waitReady(base, Date.now() + 30_000);
+
+  context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
+    executablePath: chromiumBin,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+    timeout: 30_000,
+    viewport: { width: 1400, height: 900 },
+    baseURL: base,
+  });
+  // unpkg.com is answered from node_modules; the gateway itself is let through; anything else
+  // (e.g. the favicon on graphql.org) is cut off.
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === 'https:' && url.hostname === 'unpkg.com') return serveFromNodeModules(route);
+    if (url.origin === base) return route.continue();
+    return route.abort('blockedbyclient');
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+}, { timeout: 60_000 });
+
+after(async () => {
+  await context?.close().catch(() => {});
+  if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
+    gateway.kill('SIGTERM');
+    const exited = await Promise.race([gatewayExit.then(() => true), sleep(5_000).then(() => false)]);
+    if (!exited) {
+      gateway.kill('SIGKILL');
+      await gatewayExit;
+    }
+  }
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+}, { timeout: 15_000 });
+
+test('GraphiQL: register, log in, put the token in the headers editor, query `me`', { timeout: 90_000 }, async () => {
+  const email = `browser-${Date.now()}@example.com`;
+  const password = 'browser-test-password';
+  try {
+    await page.goto('/');
+    // GraphiQL has rendered once the query editor and the run button are there.
+    const queryEditor = page.locator('.graphiql-query-editor');
+    await queryEditor.locator('.CodeMirror').waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.getByRole('button', { name: /^Execute query/ }).waitFor({ timeout: STEP_TIMEOUT_MS });
+
+    // 1. register
+    const register = `mutation { register(input: {email: "${email}", password: "${password}", name: "Browser Test"}) { id email } }`;
+    assert.equal(await typeInto(queryEditor, register), register, 'query editor holds what was typed');
+    const registered = await runAndWait((t) => t.includes('"register"') || t.includes('"errors"'), 'the register result');
+    assert.ok(!registered.includes('"errors"'), `register failed:\n${registered}`);
+    assert.ok(registered.includes(email), `register result lacks the email:\n${registered}`);
+
+    // 2. login, and copy the token out of the result pane
+    const login = `mutation { login(email: "${email}", password: "${password}") { token } }`;
+    assert.equal(await typeInto(queryEditor, login), login, 'query editor holds what was typed');
+    const loggedIn = await runAndWait((t) => /"token":\s*"[^"]+"/.test(t) || t.includes('"errors"'), 'a token');
+    const token = loggedIn.match(/"token":\s*"([^"]+)"/)?.[1];
+    assert.ok(token, `login gave no token:\n${loggedIn}`);
+
+    // 3. open the headers editor and enter the token
+    await page.getByRole('tab', { name: 'Headers' }).or(page.getByRole('button', { name: 'Headers' })).first().click();
+    const headersEditor = page.locator('.graphiql-editor-tool .CodeMirror:visible').first();
+    await headersEditor.waitFor({ timeout: STEP_TIMEOUT_MS });
+    const headers = `{"Authorization": "Bearer ${token}"}`;
+    await headersEditor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type(headers);
+    await page.keyboard.press('Escape');
+    assert.equal(await headersEditor.evaluate((el) => el.CodeMirror.getValue()), headers, 'headers editor holds what was typed');
+
+    // 4. ask who we are
+    const me = '{ me { email sessions { current } } }';
+    assert.equal(await typeInto(queryEditor, me), me, 'query editor holds what was typed');
+    const answer = await runAndWait((t) => t.includes('"me"') || t.includes('"errors"'), 'the `me` result');
+    assert.ok(!answer.includes('"errors"'), `me failed:\n${answer}`);
+    assert.ok(answer.includes(`"email": "${email}"`), `me result lacks the registered email:\n${answer}`);
+    assert.match(answer, /"current":\s*true/, `me result has no current session:\n${answer}`);
+
+    assert.deepEqual(problems, [], 'no unexpected CDN request and no page error');
+    assert.deepEqual(
+      [...served].sort(),
+      [
+        'https://unpkg.com/graphiql@4/graphiql.min.css',
+        'https://unpkg.com/graphiql@4/graphiql.min.js',
+        'https://unpkg.com/react-dom@18/umd/react-dom.development.js',
+        'https://unpkg.com/react@18/umd/react.development.js',
+      ],
+      'the page loaded exactly the CDN assets it names, all from the pinned packages',
+    );
+    await page.screenshot({ path: join(outputDir, 'graphiql.png') });
+  } catch (e) {
+    await page?.screenshot({ path: join(outputDir, 'graphiql-failure.png') }).catch(() => {});
+    if (problems.length) e.message += `\nalso seen:\n${problems.join('\n')}`;
+    throw e;
+  }
+});
