@@ -74,6 +74,14 @@ pub struct LimitsConfig {
     pub subgraph_timeout_ms: u64,
     /// The whole request is cut off after this long.
     pub request_timeout_ms: u64,
+    /// Sustained GraphQL requests per second per client address; 0 switches the limit off.
+    pub client_requests_per_sec: u32,
+    /// Requests a client address may send at once before the sustained rate applies.
+    pub client_burst: u32,
+    /// Sustained GraphQL requests per second per signed-in session; 0 switches the limit off.
+    pub session_requests_per_sec: u32,
+    /// Requests a session may send at once before the sustained rate applies.
+    pub session_burst: u32,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -124,6 +132,10 @@ impl Default for LimitsConfig {
             max_aliases: 30,
             subgraph_timeout_ms: 5_000,
             request_timeout_ms: 15_000,
+            client_requests_per_sec: 100,
+            client_burst: 200,
+            session_requests_per_sec: 20,
+            session_burst: 60,
         }
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! The binary is a thin CLI over these modules; tests use them directly.
 
+pub mod admission;
 pub mod config;
 pub mod metrics;
 pub mod plugins;

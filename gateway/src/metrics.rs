@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use std::time::Instant;
 
 use hive_router::executor::response::subgraph_response::SubgraphResponse;
-use prometheus::{HistogramVec, register_histogram_vec};
+use prometheus::{HistogramVec, IntCounterVec, register_histogram_vec, register_int_counter_vec};
 
 const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
@@ -18,6 +18,16 @@ pub static HTTP_REQUEST_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
         "Latency of client requests to the gateway",
         &["path", "status"],
         LATENCY_BUCKETS.to_vec()
+    )
+    .expect("metric registers once")
+});
+
+/// Requests refused by a rate limit, by scope (`client`, `session`).
+pub static RATE_LIMITED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "polygate_rate_limited_total",
+        "Requests refused with RATE_LIMITED",
+        &["scope"]
     )
     .expect("metric registers once")
 });

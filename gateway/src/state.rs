@@ -8,13 +8,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use hive_router::executor::executors::common::SubgraphExecutorBoxedArc;
-use polygate_kit::{Probe, auth::TokenVerifier};
+use polygate_kit::Probe;
+
+use crate::admission::Gatekeeper;
 
 pub struct GatewayState {
     /// Subgraphs executed in this process, by subgraph name.
     pub in_process: HashMap<String, SubgraphExecutorBoxedArc>,
-    /// Turns bearer tokens into viewers (the session store).
-    pub verifier: Arc<dyn TokenVerifier>,
+    /// Turns bearer tokens into viewers and meters requests (the session store).
+    pub gatekeeper: Arc<Gatekeeper>,
     /// Everything `/ready` checks.
     pub probes: Vec<Arc<dyn Probe>>,
     /// The multi-thread runtime that owns every store pool.

@@ -15,6 +15,7 @@ use polygate_commerce::CommerceStore;
 use polygate_kit::Probe;
 use polygate_session::{SessionAuth, SessionPolicy, SessionStore};
 
+use crate::admission::{Bucket, Gatekeeper, RateLimits};
 use crate::config::{Config, EMBEDDED, redact};
 use crate::probe::RemoteSubgraphProbe;
 use crate::state::GatewayState;
@@ -133,9 +134,18 @@ pub fn gateway_state(
     // The gateway itself reads the session store to check tokens, wherever the subgraph runs.
     probes.push(polygate_session::probe(stores.session.clone()));
 
+    let limits = &config.limits;
+    let gatekeeper = Gatekeeper {
+        verifier: auth.clone(),
+        limiter: auth,
+        limits: RateLimits {
+            per_client: Bucket::new(limits.client_requests_per_sec, limits.client_burst),
+            per_session: Bucket::new(limits.session_requests_per_sec, limits.session_burst),
+        },
+    };
     GatewayState {
         in_process,
-        verifier: auth,
+        gatekeeper: Arc::new(gatekeeper),
         probes,
         runtime,
         graphiql: config.server.graphiql,

@@ -4,6 +4,8 @@
 //!
 //! A missing, malformed, expired or revoked token leaves the request anonymous; fields that need
 //! a user then fail with `UNAUTHENTICATED` in their subgraph, and public fields still answer.
+//! A client address or session over its rate limit gets HTTP 429 with `RATE_LIMITED` and a
+//! `Retry-After` header (see `admission`).
 
 use std::sync::Arc;
 
@@ -16,13 +18,28 @@ use hive_router::executor::hooks::on_subgraph_execute::{
     OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
 };
 use hive_router::executor::plugin_trait::{RouterPlugin, StartHookPayload};
-use polygate_kit::Viewer;
 use polygate_kit::auth::IDENTITY_HEADERS;
+use polygate_kit::{ErrorCode, Viewer};
 
+use crate::admission::Admission;
+use crate::metrics::RATE_LIMITED;
 use crate::state::{self, GatewayState};
 
-/// Longest bearer token accepted before asking the store (ours are 64 hex characters).
-const MAX_TOKEN_LEN: usize = 256;
+/// Longest bearer token accepted before asking the store.
+const MAX_TOKEN_LEN: usize = 512;
+const GRAPHQL_PATH: &str = "/graphql";
+
+/// HTTP 429 with a `RATE_LIMITED` GraphQL error and `Retry-After` in whole seconds.
+fn rate_limited(scope: &str, retry_after_ms: u64) -> ntex::http::Response {
+    let body = serde_json::json!({ "errors": [{
+        "message": format!("too many requests from this {scope}; retry in {retry_after_ms} ms"),
+        "extensions": { "code": ErrorCode::RateLimited.as_str(), "retryAfterMs": retry_after_ms },
+    }]});
+    ntex::http::Response::build(ntex::http::StatusCode::TOO_MANY_REQUESTS)
+        .content_type("application/json")
+        .header("retry-after", retry_after_ms.div_ceil(1000).to_string())
+        .body(body.to_string())
+}
 
 pub struct AuthPlugin {
     state: Arc<GatewayState>,
@@ -59,33 +76,41 @@ impl RouterPlugin for AuthPlugin {
         mut payload: OnHttpRequestHookPayload<'req>,
     ) -> OnHttpRequestHookFuture<'req> {
         Box::pin(async move {
-            let headers = payload.router_http_request.headers_mut();
+            let request = &mut payload.router_http_request;
+            let headers = request.headers_mut();
             for name in IDENTITY_HEADERS {
                 headers.remove(name);
             }
+            if !request.path().starts_with(GRAPHQL_PATH) {
+                return payload.proceed();
+            }
             let token = bearer_token(
-                headers
+                request
+                    .headers()
                     .get(http::header::AUTHORIZATION)
                     .and_then(|v| v.to_str().ok()),
             )
             .map(str::to_owned);
-            if let Some(token) = token {
-                let verifier = self.state.verifier.clone();
-                let verified = self
-                    .state
-                    .runtime
-                    .spawn(async move { verifier.verify(&token).await })
-                    .await;
-                match verified {
-                    Ok(Ok(Some(viewer))) => {
-                        payload.context.insert(viewer);
-                    }
-                    Ok(Ok(None)) => {}
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "cannot verify token: session store unavailable")
-                    }
-                    Err(e) => tracing::error!(error = %e, "token verification task failed"),
+            let client_ip = request.peer_addr().map(|a| a.ip().to_string());
+            let gatekeeper = self.state.gatekeeper.clone();
+            let admission = self
+                .state
+                .runtime
+                .spawn(async move { gatekeeper.admit(token, client_ip).await })
+                .await;
+            match admission {
+                Ok(Admission::Admitted(Some(viewer))) => {
+                    payload.context.insert(viewer);
                 }
+                Ok(Admission::Admitted(None)) => {}
+                Ok(Admission::Limited {
+                    scope,
+                    retry_after_ms,
+                }) => {
+                    RATE_LIMITED.with_label_values(&[scope]).inc();
+                    return payload.end_with_response(rate_limited(scope, retry_after_ms));
+                }
+                Err(e) => tracing::error!(error = %e, "admission task failed"),
             }
             payload.proceed()
         })
@@ -114,7 +139,7 @@ mod tests {
         assert_eq!(bearer_token(Some("Bearer")), None);
         assert_eq!(bearer_token(Some("Bearer ")), None);
         assert_eq!(bearer_token(None), None);
-        let long = format!("Bearer {}", "a".repeat(300));
+        let long = format!("Bearer {}", "a".repeat(600));
         assert_eq!(bearer_token(Some(&long)), None);
     }
 }

@@ -102,6 +102,26 @@ pub trait TokenVerifier: Send + Sync {
     async fn verify(&self, token: &str) -> Result<Option<Viewer>, SessionStoreUnavailable>;
 }
 
+/// A token bucket's answer: go ahead, or wait this long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateVerdict {
+    pub allowed: bool,
+    pub retry_after_ms: u64,
+}
+
+/// A token bucket per key (`client:<address>`, `session:<id>`), kept where every gateway
+/// instance sees the same count (the session store; implemented by the session subgraph).
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Takes one token from `key`'s bucket of `capacity` tokens refilled at `per_sec`.
+    async fn take(
+        &self,
+        key: &str,
+        capacity: u32,
+        per_sec: f64,
+    ) -> Result<RateVerdict, SessionStoreUnavailable>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

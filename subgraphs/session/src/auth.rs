@@ -1,5 +1,6 @@
 //! The session store seen through the kit's identity ports: commerce issues and revokes tokens
-//! with [`SessionIssuer`], the gateway turns bearer tokens into viewers with [`TokenVerifier`].
+//! with [`SessionIssuer`], the gateway turns bearer tokens into viewers with [`TokenVerifier`] and
+//! meters requests with [`RateLimiter`].
 //!
 //! Non-obvious decision: every store error becomes [`SessionStoreUnavailable`] (the detail kept
 //! in its message for logs), so callers answer "try again" rather than "not signed in" when the
@@ -9,7 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use polygate_kit::Viewer;
-use polygate_kit::auth::{IssuedSession, SessionIssuer, SessionStoreUnavailable, TokenVerifier};
+use polygate_kit::auth::{
+    IssuedSession, RateLimiter, RateVerdict, SessionIssuer, SessionStoreUnavailable, TokenVerifier,
+};
 
 use crate::store::{SessionStore, StoreError};
 
@@ -50,6 +53,26 @@ impl TokenVerifier for SessionAuth {
             session_id: s.id,
             staff: s.staff,
         }))
+    }
+}
+
+#[async_trait]
+impl RateLimiter for SessionAuth {
+    async fn take(
+        &self,
+        key: &str,
+        capacity: u32,
+        per_sec: f64,
+    ) -> Result<RateVerdict, SessionStoreUnavailable> {
+        let decision = self
+            .0
+            .rate_limit(key, capacity, per_sec)
+            .await
+            .map_err(unavailable)?;
+        Ok(RateVerdict {
+            allowed: decision.allowed,
+            retry_after_ms: decision.retry_after_ms,
+        })
     }
 }
 

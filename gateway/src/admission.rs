@@ -1,0 +1,165 @@
+//! Admission of one client request: who is asking (bearer token → viewer) and whether they may
+//! ask now (token buckets per client address and per session, shared by every gateway instance
+//! through the session store).
+//!
+//! The token check and the client bucket run concurrently, so an anonymous or signed-in request
+//! costs one store round trip of latency; the session bucket needs the verified session and
+//! follows. A store that cannot answer lets the request through anonymously (logged): failing
+//! closed would turn a session-store outage into a whole-API outage.
+
+use std::sync::Arc;
+
+use polygate_kit::Viewer;
+use polygate_kit::auth::{RateLimiter, TokenVerifier};
+
+/// One token bucket: `burst` requests at once, refilled at `per_sec`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub burst: u32,
+    pub per_sec: f64,
+}
+
+impl Bucket {
+    /// `None` (no limit) when either number is 0.
+    pub fn new(per_sec: u32, burst: u32) -> Option<Bucket> {
+        (per_sec > 0 && burst > 0).then_some(Bucket {
+            burst,
+            per_sec: f64::from(per_sec),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RateLimits {
+    pub per_client: Option<Bucket>,
+    pub per_session: Option<Bucket>,
+}
+
+pub enum Admission {
+    Admitted(Option<Viewer>),
+    /// Over a limit; the client may retry after this many milliseconds.
+    Limited {
+        scope: &'static str,
+        retry_after_ms: u64,
+    },
+}
+
+pub struct Gatekeeper {
+    pub verifier: Arc<dyn TokenVerifier>,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub limits: RateLimits,
+}
+
+impl Gatekeeper {
+    pub async fn admit(&self, token: Option<String>, client_ip: Option<String>) -> Admission {
+        let verify = async {
+            match &token {
+                Some(token) => self.verifier.verify(token).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot verify token; treating the request as anonymous");
+                    None
+                }),
+                None => None,
+            }
+        };
+        let client_key = client_ip.map(|ip| format!("client:{ip}"));
+        let client_bucket = self.take(client_key.as_deref(), self.limits.per_client);
+        let (viewer, client) = tokio::join!(verify, client_bucket);
+        if let Some(retry_after_ms) = client {
+            return Admission::Limited {
+                scope: "client",
+                retry_after_ms,
+            };
+        }
+        if let Some(viewer) = &viewer {
+            let key = format!("session:{}", viewer.session_id);
+            if let Some(retry_after_ms) = self.take(Some(&key), self.limits.per_session).await {
+                return Admission::Limited {
+                    scope: "session",
+                    retry_after_ms,
+                };
+            }
+        }
+        Admission::Admitted(viewer)
+    }
+
+    /// `Some(retry_after_ms)` when `key`'s bucket is empty.
+    async fn take(&self, key: Option<&str>, bucket: Option<Bucket>) -> Option<u64> {
+        let (Some(key), Some(bucket)) = (key, bucket) else {
+            return None;
+        };
+        match self.limiter.take(key, bucket.burst, bucket.per_sec).await {
+            Ok(verdict) if !verdict.allowed => Some(verdict.retry_after_ms.max(1)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, key, "rate limiter unavailable; letting the request through");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polygate_session::{SessionAuth, SessionPolicy, store::MemoryStore};
+
+    fn gatekeeper(limits: RateLimits) -> (Gatekeeper, SessionAuth) {
+        let auth = SessionAuth(Arc::new(MemoryStore::new(SessionPolicy::default())));
+        let keeper = Gatekeeper {
+            verifier: Arc::new(auth.clone()),
+            limiter: Arc::new(auth.clone()),
+            limits,
+        };
+        (keeper, auth)
+    }
+
+    #[test]
+    fn a_zero_rate_or_burst_means_no_limit() {
+        assert_eq!(Bucket::new(0, 10), None);
+        assert_eq!(Bucket::new(10, 0), None);
+        assert_eq!(
+            Bucket::new(5, 10),
+            Some(Bucket {
+                burst: 10,
+                per_sec: 5.0
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_beyond_its_burst_is_limited_and_another_client_is_not() {
+        let limits = RateLimits {
+            per_client: Bucket::new(1, 3),
+            per_session: None,
+        };
+        let (keeper, _) = gatekeeper(limits);
+        for _ in 0..3 {
+            let admitted = keeper.admit(None, Some("10.0.0.1".into())).await;
+            assert!(matches!(admitted, Admission::Admitted(None)));
+        }
+        let limited = keeper.admit(None, Some("10.0.0.1".into())).await;
+        assert!(matches!(
+            limited,
+            Admission::Limited { scope: "client", retry_after_ms } if retry_after_ms > 0
+        ));
+        let other = keeper.admit(None, Some("10.0.0.2".into())).await;
+        assert!(matches!(other, Admission::Admitted(None)));
+    }
+
+    #[tokio::test]
+    async fn a_session_beyond_its_burst_is_limited_even_from_new_addresses() {
+        use polygate_kit::auth::SessionIssuer;
+        let limits = RateLimits {
+            per_client: None,
+            per_session: Bucket::new(1, 2),
+        };
+        let (keeper, auth) = gatekeeper(limits);
+        let token = auth.issue("u1", false).await.unwrap().token;
+        for ip in ["10.0.0.1", "10.0.0.2"] {
+            let admitted = keeper.admit(Some(token.clone()), Some(ip.into())).await;
+            assert!(matches!(admitted, Admission::Admitted(Some(ref v)) if v.user_id == "u1"));
+        }
+        let limited = keeper.admit(Some(token), Some("10.0.0.3".into())).await;
+        assert!(matches!(limited, Admission::Limited { scope: "session", .. }));
+    }
+}
