@@ -160,6 +160,12 @@ mod tests {
             assert!(matches!(admitted, Admission::Admitted(Some(ref v)) if v.user_id == "u1"));
         }
         let limited = keeper.admit(Some(token), Some("10.0.0.3".into())).await;
-        assert!(matches!(limited, Admission::Limited { scope: "session", .. }));
+        assert!(matches!(
+            limited,
+            Admission::Limited {
+                scope: "session",
+                ..
+            }
+        ));
     }
 }

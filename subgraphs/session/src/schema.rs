@@ -29,9 +29,9 @@ pub fn build(store: Arc<dyn SessionStore>) -> SessionSchema {
 }
 
 // Deliberately has no field for the token or its hash.
-/// One of a user's live sessions.
+/// One of a user's live sessions (an entity: other subgraphs may reference it by `id`).
 #[derive(SimpleObject)]
-#[graphql(name = "Session")]
+#[graphql(name = "Session", complex)]
 pub struct SessionNode {
     // `<user id>.<random part>`: names the session (for `revokeSession`), never authenticates.
     id: ID,
@@ -43,12 +43,25 @@ pub struct SessionNode {
     expires_at: i64,
     /// Whether this is the session making the request.
     current: bool,
+    #[graphql(skip)]
+    user_id: String,
+}
+
+#[async_graphql::ComplexObject]
+impl SessionNode {
+    /// Whose session this is (the `User` entity, owned by commerce).
+    async fn user(&self) -> User {
+        User {
+            id: ID(self.user_id.clone()),
+        }
+    }
 }
 
 impl SessionNode {
     fn new(session: store::Session, viewer: &Viewer) -> Self {
         Self {
             current: session.id == viewer.session_id,
+            user_id: session.user_id,
             id: ID(session.id),
             created_at: session.created_at,
             last_seen_at: session.last_seen_at,
@@ -131,6 +144,31 @@ impl Query {
             return Err(bad_input("malformed user id"));
         }
         Ok(User { id })
+    }
+
+    /// Resolves `Session` representations: the owner's or, for staff, anyone's live session;
+    /// `null` (like an unknown id) otherwise, so ids cannot be probed.
+    #[graphql(entity)]
+    async fn find_session_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<SessionNode>> {
+        let viewer = Viewer::require(ctx)?;
+        let Some((owner, _)) = store::parse_session_id(&id) else {
+            return Err(bad_input(
+                "session ids are `<user id>.<32 lowercase hex characters>`",
+            ));
+        };
+        if !viewer.staff && owner != viewer.user_id {
+            return Ok(None);
+        }
+        let sessions = ctx
+            .data::<DataLoader<SessionsLoader>>()?
+            .load_one(owner.to_owned())
+            .await
+            .map_err(|e| internal_error(ErrorCode::StoreUnavailable, &e))?
+            .unwrap_or_default();
+        Ok(sessions
+            .into_iter()
+            .find(|s| s.id == id.as_str())
+            .map(|s| SessionNode::new(s, viewer)))
     }
 }
 

@@ -245,3 +245,36 @@ async fn the_sdl_extends_user_and_never_exposes_tokens() {
     assert!(sdl.contains(r#"type User @key(fields: "id")"#), "{sdl}");
     assert!(!sdl.to_lowercase().contains("token"), "{sdl}");
 }
+
+const SESSION_ENTITY: &str = r#"query($reps: [_Any!]!) {
+    _entities(representations: $reps) { ... on Session { id current user { id } } }
+}"#;
+
+#[tokio::test]
+async fn a_session_entity_resolves_for_its_owner_and_staff_only() {
+    let f = fixture().await;
+    let (session, owner) = f.sign_in("u_owner", false).await;
+    let (_, stranger) = f.sign_in("u_stranger", false).await;
+    let (_, staff) = f.sign_in("u_staff", true).await;
+    let reps = json!({ "reps": [{ "__typename": "Session", "id": session.id }] });
+
+    let mine = f.run(SESSION_ENTITY, reps.clone(), Some(&owner)).await;
+    assert!(mine.errors.is_empty(), "{:?}", mine.errors);
+    let data = mine.data.into_json().unwrap();
+    assert_eq!(data["_entities"][0]["id"], json!(session.id));
+    assert_eq!(data["_entities"][0]["current"], json!(true));
+    assert_eq!(data["_entities"][0]["user"]["id"], json!("u_owner"));
+
+    let theirs = f.run(SESSION_ENTITY, reps.clone(), Some(&stranger)).await;
+    assert_eq!(
+        theirs.data.into_json().unwrap()["_entities"][0],
+        Value::Null
+    );
+
+    let audited = f.run(SESSION_ENTITY, reps.clone(), Some(&staff)).await;
+    let data = audited.data.into_json().unwrap();
+    assert_eq!(data["_entities"][0]["current"], json!(false));
+
+    let anonymous = f.run(SESSION_ENTITY, reps, None).await;
+    assert_eq!(error_code(&anonymous).as_deref(), Some("UNAUTHENTICATED"));
+}
