@@ -2,6 +2,10 @@
 //!
 //! The binary is a thin CLI over these modules; tests use them directly.
 
+// ntex composes its HTTP service types deeply; the optimised build needs the same limit as
+// Hive Router's own binary.
+#![recursion_limit = "256"]
+
 pub mod admission;
 pub mod config;
 pub mod metrics;

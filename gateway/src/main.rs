@@ -1,5 +1,9 @@
 //! The `polygate` command line: `serve`, `seed`, `schema export|check`.
 
+// ntex composes its HTTP service types deeply; the optimised build needs the same limit as
+// Hive Router's own binary.
+#![recursion_limit = "256"]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
