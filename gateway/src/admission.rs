@@ -1,16 +1,18 @@
 //! Admission of one client request: who is asking (bearer token → viewer) and whether they may
-//! ask now (token buckets per client address and per session, shared by every gateway instance
-//! through the session store).
+//! ask now (token buckets shared by every gateway instance through the session store).
 //!
-//! The token check and the client bucket run concurrently, so an anonymous or signed-in request
-//! costs one store round trip of latency; the session bucket needs the verified session and
-//! follows. A store that cannot answer lets the request through anonymously (logged): failing
+//! A signed-in request is metered by its session, in the same store call that checks and touches
+//! the token: one round trip. Anonymous requests, and requests whose token does not check out
+//! (guessing, expired sessions), are metered by client address. Sessions, not addresses, meter
+//! signed-in users because many users share one address (offices, mobile carriers' NAT) while
+//! a session is one user; sign-in attempts themselves are anonymous, so they are metered per
+//! address. A store that cannot answer lets the request through anonymously (logged): failing
 //! closed would turn a session-store outage into a whole-API outage.
 
 use std::sync::Arc;
 
 use polygate_kit::Viewer;
-use polygate_kit::auth::{RateLimiter, TokenVerifier};
+use polygate_kit::auth::{RateLimiter, RateVerdict, TokenVerifier};
 
 /// One token bucket: `burst` requests at once, refilled at `per_sec`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,34 +54,49 @@ pub struct Gatekeeper {
 
 impl Gatekeeper {
     pub async fn admit(&self, token: Option<String>, client_ip: Option<String>) -> Admission {
-        let verify = async {
-            match &token {
-                Some(token) => self.verifier.verify(token).await.unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "cannot verify token; treating the request as anonymous");
-                    None
-                }),
-                None => None,
+        if let Some(token) = token {
+            match self.verify(&token).await {
+                Some((_, Some(verdict))) if !verdict.allowed => {
+                    return Admission::Limited {
+                        scope: "session",
+                        retry_after_ms: verdict.retry_after_ms.max(1),
+                    };
+                }
+                Some((viewer, _)) => return Admission::Admitted(Some(viewer)),
+                None => {} // not signed in after all: metered like any anonymous request
             }
-        };
+        }
         let client_key = client_ip.map(|ip| format!("client:{ip}"));
-        let client_bucket = self.take(client_key.as_deref(), self.limits.per_client);
-        let (viewer, client) = tokio::join!(verify, client_bucket);
-        if let Some(retry_after_ms) = client {
-            return Admission::Limited {
+        match self
+            .take(client_key.as_deref(), self.limits.per_client)
+            .await
+        {
+            Some(retry_after_ms) => Admission::Limited {
                 scope: "client",
                 retry_after_ms,
-            };
+            },
+            None => Admission::Admitted(None),
         }
-        if let Some(viewer) = &viewer {
-            let key = format!("session:{}", viewer.session_id);
-            if let Some(retry_after_ms) = self.take(Some(&key), self.limits.per_session).await {
-                return Admission::Limited {
-                    scope: "session",
-                    retry_after_ms,
-                };
-            }
-        }
-        Admission::Admitted(viewer)
+    }
+
+    /// The viewer behind `token`, with the session bucket's verdict when sessions are metered.
+    async fn verify(&self, token: &str) -> Option<(Viewer, Option<RateVerdict>)> {
+        let verified = match self.limits.per_session {
+            Some(b) => self
+                .verifier
+                .verify_metered(token, b.burst, b.per_sec)
+                .await
+                .map(|v| v.map(|(viewer, verdict)| (viewer, Some(verdict)))),
+            None => self
+                .verifier
+                .verify(token)
+                .await
+                .map(|v| v.map(|viewer| (viewer, None))),
+        };
+        verified.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot verify token; treating the request as anonymous");
+            None
+        })
     }
 
     /// `Some(retry_after_ms)` when `key`'s bucket is empty.
@@ -167,5 +184,44 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[tokio::test]
+    async fn signed_in_users_behind_one_address_are_not_limited_by_that_address() {
+        use polygate_kit::auth::SessionIssuer;
+        let limits = RateLimits {
+            per_client: Bucket::new(1, 1),
+            per_session: Bucket::new(1, 5),
+        };
+        let (keeper, auth) = gatekeeper(limits);
+        for user in ["u1", "u2", "u3"] {
+            let token = auth.issue(user, false).await.unwrap().token;
+            for _ in 0..3 {
+                let admitted = keeper
+                    .admit(Some(token.clone()), Some("10.0.0.9".into()))
+                    .await;
+                assert!(matches!(admitted, Admission::Admitted(Some(_))));
+            }
+        }
+        let guessed = keeper
+            .admit(Some("u1.0.bad".into()), Some("10.0.0.9".into()))
+            .await;
+        assert!(
+            matches!(guessed, Admission::Admitted(None)),
+            "first anonymous request"
+        );
+        let again = keeper
+            .admit(Some("u1.0.bad".into()), Some("10.0.0.9".into()))
+            .await;
+        assert!(
+            matches!(
+                again,
+                Admission::Limited {
+                    scope: "client",
+                    ..
+                }
+            ),
+            "bad tokens are metered per address"
+        );
     }
 }

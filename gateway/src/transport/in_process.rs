@@ -3,8 +3,10 @@
 //! The request is the exact body the HTTP executor would send (built by Hive Router's own
 //! `build_request_body`), so both transports see identical GraphQL. Execution happens on the
 //! shared store runtime, not on the ntex worker: store pools belong to the tokio runtime that
-//! created them.
+//! created them. Identical overlapping queries share one execution, as the router does for HTTP
+//! subgraphs (`inflight`).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use hive_router::executor::response::subgraph_response::SubgraphResponse;
 use http::Uri;
 use polygate_kit::Viewer;
 
+use super::inflight::{self, InFlight, Outcome};
 use super::unavailable;
 use crate::metrics::SubgraphCallTimer;
 
@@ -46,6 +49,7 @@ pub struct InProcessExecutor {
     endpoint: Uri,
     schema: Arc<dyn InProcessSchema>,
     runtime: tokio::runtime::Handle,
+    inflight: InFlight,
 }
 
 impl InProcessExecutor {
@@ -59,21 +63,36 @@ impl InProcessExecutor {
             endpoint: Uri::from_static("inprocess://subgraph"),
             schema,
             runtime,
+            inflight: InFlight::default(),
         }
     }
 
-    /// Parses the router's request body into an async-graphql request with the viewer attached.
-    fn to_request(
+    /// Executes one GraphQL request body on the store runtime; returns the response body.
+    fn call(
         &self,
-        execution_request: &SubgraphExecutionRequest<'_>,
-    ) -> Result<async_graphql::Request, String> {
-        let body = build_request_body(execution_request).map_err(|e| e.to_string())?;
-        let mut request: async_graphql::Request =
-            serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-        if let Some(viewer) = Viewer::from_headers(&execution_request.headers) {
-            request = request.data(viewer);
+        body: Vec<u8>,
+        viewer: Option<Viewer>,
+        timeout: Duration,
+    ) -> impl Future<Output = Outcome> + Send + 'static {
+        let schema = self.schema.clone();
+        let runtime = self.runtime.clone();
+        async move {
+            let mut request: async_graphql::Request =
+                serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+            if let Some(viewer) = viewer {
+                request = request.data(viewer);
+            }
+            let task = runtime.spawn(async move {
+                let response = tokio::time::timeout(timeout, schema.execute(request)).await;
+                response.map(|r| serde_json::to_vec(&r))
+            });
+            match task.await {
+                Ok(Ok(Ok(bytes))) => Ok(Bytes::from(bytes)),
+                Ok(Ok(Err(e))) => Err(e.to_string()),
+                Ok(Err(_elapsed)) => Err("timed out".to_owned()),
+                Err(join_error) => Err(join_error.to_string()),
+            }
         }
-        Ok(request)
     }
 }
 
@@ -94,28 +113,29 @@ impl SubgraphExecutor for InProcessExecutor {
         _plugin_req_state: Option<&'a PluginRequestState<'a>>,
     ) -> Result<SubgraphResponse<'static>, SubgraphExecutorError> {
         let timer = SubgraphCallTimer::start(&self.name, "in-process");
-        let request = match self.to_request(&execution_request) {
-            Ok(request) => request,
+        let body = match build_request_body(&execution_request) {
+            Ok(body) => body,
             Err(e) => return Ok(timer.failed(unavailable(&self.name, &e))),
         };
-        let schema = self.schema.clone();
-        let timeout = timeout.unwrap_or(Duration::from_secs(30));
-        let task = self.runtime.spawn(async move {
-            let response = tokio::time::timeout(timeout, schema.execute(request)).await;
-            response.map(|r| serde_json::to_vec(&r))
-        });
-        let bytes = match task.await {
-            Ok(Ok(Ok(bytes))) => bytes,
-            Ok(Ok(Err(e))) => return Ok(timer.failed(unavailable(&self.name, &e))),
-            Ok(Err(_elapsed)) => {
-                return Ok(timer.failed(unavailable(&self.name, &"timed out")));
-            }
-            Err(join_error) => return Ok(timer.failed(unavailable(&self.name, &join_error))),
-        };
-        let response = SubgraphResponse::deserialize_from_bytes(
-            Bytes::from(bytes),
-            execution_request.custom_scalar_paths,
+        let headers = &execution_request.headers;
+        let key = execution_request
+            .dedupe
+            .then(|| inflight::fingerprint(&body, headers));
+        let call = self.call(
+            body,
+            Viewer::from_headers(headers),
+            timeout.unwrap_or(Duration::from_secs(30)),
         );
+        let outcome = match key {
+            Some(key) => self.inflight.run(key, call).await,
+            None => call.await,
+        };
+        let bytes = match outcome {
+            Ok(bytes) => bytes,
+            Err(e) => return Ok(timer.failed(unavailable(&self.name, &e))),
+        };
+        let response =
+            SubgraphResponse::deserialize_from_bytes(bytes, execution_request.custom_scalar_paths);
         Ok(match response {
             Ok(response) => timer.ok(response),
             Err(e) => timer.failed(unavailable(&self.name, &e)),

@@ -5,6 +5,7 @@
 
 pub mod guarded;
 pub mod in_process;
+pub mod inflight;
 
 use hive_router::GraphQLError;
 use hive_router::executor::response::subgraph_response::SubgraphResponse;

@@ -1,4 +1,5 @@
-//! The commerce subgraph: users now; products, orders, partitioning and sharding later.
+//! The commerce subgraph: users in GraphQL now; the catalog/order schema and its monthly
+//! partition [`maintenance`] on Postgres are in place for the next increments; sharding later.
 //!
 //! Everything outside talks to it through this file: [`connect`] a store by URL, build the
 //! [`schema`], and expose the store as a readiness [`probe`]. Non-obvious: the store is chosen at
@@ -12,6 +13,7 @@ use polygate_kit::auth::SessionIssuer;
 
 pub mod domain;
 pub mod ids;
+pub mod maintenance;
 pub mod migrate;
 pub mod password;
 pub mod probe;

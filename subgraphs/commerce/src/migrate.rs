@@ -15,17 +15,52 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    description: "users",
-    sql: include_str!("../../../sql/commerce/postgres/0001_users.sql"),
-}];
+pub const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "users",
+        sql: include_str!("../../../sql/commerce/postgres/0001_users.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "catalog",
+        sql: include_str!("../../../sql/commerce/postgres/0002_catalog.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "orders",
+        sql: include_str!("../../../sql/commerce/postgres/0003_orders.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "partition maintenance",
+        sql: include_str!("../../../sql/commerce/postgres/0004_partition_maintenance.sql"),
+    },
+];
 
-pub const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    description: "users",
-    sql: include_str!("../../../sql/commerce/sqlite/0001_users.sql"),
-}];
+/// Same versions as [`POSTGRES`]; version 4 is a no-op here (no partitioning on SQLite).
+pub const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "users",
+        sql: include_str!("../../../sql/commerce/sqlite/0001_users.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "catalog",
+        sql: include_str!("../../../sql/commerce/sqlite/0002_catalog.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "orders",
+        sql: include_str!("../../../sql/commerce/sqlite/0003_orders.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "partition maintenance",
+        sql: include_str!("../../../sql/commerce/sqlite/0004_partition_maintenance.sql"),
+    },
+];
 
 /// An arbitrary constant shared by every commerce replica.
 const PG_LOCK_KEY: i64 = 0x706f_6c79_6761_7465; // "polygate"

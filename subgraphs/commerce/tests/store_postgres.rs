@@ -116,3 +116,40 @@ async fn an_unreachable_server_names_the_url_without_its_password() {
     );
     assert!(!message.contains("hunter2"), "{message}");
 }
+
+#[tokio::test]
+async fn the_schema_refuses_oversold_stock_and_duplicate_skus() {
+    on_fresh_database(|s| async move {
+        let pool = s.pool();
+        sqlx::raw_sql(
+            "INSERT INTO products (id, sku, name) VALUES (1, 'SKU-1', 'Widget');
+             INSERT INTO warehouses (id, code, name, country) VALUES (1, 'BER-1', 'Berlin', 'DE');
+             INSERT INTO inventory (product_id, warehouse_id, on_hand, reserved)
+             VALUES (1, 1, 5, 5);
+             INSERT INTO prices (id, product_id, currency, amount_minor, valid_from)
+             VALUES (1, 1, 'EUR', 900, now() - interval '2 days'),
+                    (2, 1, 'EUR', 1000, now() - interval '1 day'),
+                    (3, 1, 'EUR', 1100, now() + interval '1 day');",
+        )
+        .execute(pool)
+        .await
+        .expect("valid rows");
+        let current: i64 = sqlx::query_scalar(
+            "SELECT amount_minor FROM current_prices WHERE product_id = 1 AND currency = 'EUR'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(current, 1000);
+        for bad in [
+            "UPDATE inventory SET reserved = 6",
+            "UPDATE inventory SET on_hand = -1, reserved = 0",
+            "INSERT INTO products (id, sku, name) VALUES (2, 'SKU-1', 'Twin')",
+            "INSERT INTO prices (id, product_id, currency, amount_minor, valid_from)
+             VALUES (4, 1, 'eur', 1, now())",
+        ] {
+            assert!(sqlx::query(bad).execute(pool).await.is_err(), "{bad}");
+        }
+    })
+    .await;
+}

@@ -67,3 +67,27 @@ async fn migrating_an_up_to_date_database_applies_nothing() {
         .unwrap();
     assert_eq!(applied, 0);
 }
+
+#[tokio::test]
+async fn the_schema_refuses_oversold_stock_and_duplicate_skus() {
+    let store = common::sqlite_store().await;
+    let pool = store.pool();
+    sqlx::raw_sql(
+        "INSERT INTO products (id, sku, name, created_at) VALUES (1, 'SKU-1', 'Widget', 0);
+         INSERT INTO warehouses (id, code, name, country) VALUES (1, 'BER-1', 'Berlin', 'DE');
+         INSERT INTO inventory (product_id, warehouse_id, on_hand, reserved, updated_at)
+         VALUES (1, 1, 5, 5, 0);",
+    )
+    .execute(pool)
+    .await
+    .expect("valid rows");
+    for bad in [
+        "UPDATE inventory SET reserved = 6",
+        "UPDATE inventory SET on_hand = -1, reserved = 0",
+        "INSERT INTO products (id, sku, name, created_at) VALUES (2, 'SKU-1', 'Twin', 0)",
+        "INSERT INTO inventory (product_id, warehouse_id, on_hand, reserved, updated_at)
+         VALUES (99, 1, 1, 0, 0)",
+    ] {
+        assert!(sqlx::query(bad).execute(pool).await.is_err(), "{bad}");
+    }
+}

@@ -100,6 +100,15 @@ pub trait SessionIssuer: Send + Sync {
 #[async_trait]
 pub trait TokenVerifier: Send + Sync {
     async fn verify(&self, token: &str) -> Result<Option<Viewer>, SessionStoreUnavailable>;
+
+    /// [`verify`](Self::verify) and one token from the session's own bucket (`capacity`,
+    /// refilled at `per_sec`) in the same store call.
+    async fn verify_metered(
+        &self,
+        token: &str,
+        capacity: u32,
+        per_sec: f64,
+    ) -> Result<Option<(Viewer, RateVerdict)>, SessionStoreUnavailable>;
 }
 
 /// A token bucket's answer: go ahead, or wait this long.

@@ -14,7 +14,7 @@ use polygate_kit::auth::{
     IssuedSession, RateLimiter, RateVerdict, SessionIssuer, SessionStoreUnavailable, TokenVerifier,
 };
 
-use crate::store::{SessionStore, StoreError};
+use crate::store::{Session, SessionStore, StoreError};
 
 /// Issues and verifies session tokens against a [`SessionStore`].
 #[derive(Clone)]
@@ -48,11 +48,35 @@ impl SessionIssuer for SessionAuth {
 impl TokenVerifier for SessionAuth {
     async fn verify(&self, token: &str) -> Result<Option<Viewer>, SessionStoreUnavailable> {
         let session = self.0.validate(token).await.map_err(unavailable)?;
-        Ok(session.map(|s| Viewer {
-            user_id: s.user_id,
-            session_id: s.id,
-            staff: s.staff,
+        Ok(session.map(viewer_of))
+    }
+
+    async fn verify_metered(
+        &self,
+        token: &str,
+        capacity: u32,
+        per_sec: f64,
+    ) -> Result<Option<(Viewer, RateVerdict)>, SessionStoreUnavailable> {
+        let validated = self
+            .0
+            .validate_metered(token, capacity, per_sec)
+            .await
+            .map_err(unavailable)?;
+        Ok(validated.map(|(session, decision)| {
+            let verdict = RateVerdict {
+                allowed: decision.allowed,
+                retry_after_ms: decision.retry_after_ms,
+            };
+            (viewer_of(session), verdict)
         }))
+    }
+}
+
+fn viewer_of(session: Session) -> Viewer {
+    Viewer {
+        user_id: session.user_id,
+        session_id: session.id,
+        staff: session.staff,
     }
 }
 

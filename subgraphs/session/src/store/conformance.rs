@@ -382,6 +382,64 @@ pub async fn rate_limit_refills_over_time(make: &MakeStore) {
     assert!(!store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
 }
 
+pub async fn validate_metered_validates_touches_and_meters_each_session(make: &MakeStore) {
+    let store = make(SessionPolicy::default()).await;
+    let (token, created) = store.create("u_meter", true).await.unwrap();
+    let (other, _) = store.create("u_meter", true).await.unwrap();
+    sleep_ms(20).await;
+    for _ in 0..2 {
+        let (session, decision) = store
+            .validate_metered(&token, 2, 1.0)
+            .await
+            .unwrap()
+            .expect("a live session validates");
+        assert_eq!(session.id, created.id);
+        assert!(session.staff);
+        assert!(decision.allowed);
+    }
+    let (session, denied) = store
+        .validate_metered(&token, 2, 1.0)
+        .await
+        .unwrap()
+        .expect("still a live session");
+    assert!(!denied.allowed);
+    assert!((900..=1_000).contains(&denied.retry_after_ms), "{denied:?}");
+    assert!(
+        session.last_seen_at >= created.last_seen_at,
+        "validation touched it"
+    );
+    let (_, fresh) = store
+        .validate_metered(&other, 2, 1.0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(fresh.allowed, "each session has its own bucket");
+
+    let guessed = format!("{}0", &token[..token.len() - 1]);
+    assert!(
+        store
+            .validate_metered(&guessed, 2, 1.0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .validate_metered("junk", 2, 1.0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.revoke(&created.id).await.unwrap();
+    assert!(
+        store
+            .validate_metered(&token, 2, 1.0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 /// Creates a session with an attribute and returns its clear token, for
 /// [`assert_token_not_stored`].
 pub async fn create_for_dump(store: &dyn SessionStore) -> String {
@@ -428,6 +486,7 @@ macro_rules! session_store_conformance {
             attributes_are_bounded,
             rate_limit_is_a_token_bucket,
             rate_limit_refills_over_time,
+            validate_metered_validates_touches_and_meters_each_session,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -359,6 +359,27 @@ impl SessionStore for MemoryStore {
         timer.finish(Ok(self.validate_now(&parts.session_id(), &hash)))
     }
 
+    async fn validate_metered(
+        &self,
+        token: &str,
+        capacity: u32,
+        refill_per_sec: f64,
+    ) -> Result<Option<(Session, RateDecision)>, StoreError> {
+        let Some(parts) = parse_token(token) else {
+            return Ok(None);
+        };
+        check_rate_limit("session", capacity, refill_per_sec)?;
+        let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "validate_metered");
+        let session_id = parts.session_id();
+        let Some(session) = self.validate_now(&session_id, &secret_hash(parts.secret)) else {
+            return timer.finish(Ok(None));
+        };
+        // Two short critical sections, no I/O between them: nothing can observe the gap.
+        let decision =
+            self.rate_limit_now(&format!("session:{session_id}"), capacity, refill_per_sec);
+        timer.finish(Ok(Some((session, decision))))
+    }
+
     async fn revoke(&self, session_id: &str) -> Result<bool, StoreError> {
         if parse_session_id(session_id).is_none() {
             return Ok(false);

@@ -117,6 +117,14 @@ pub trait SessionStore: Send + Sync {
     async fn validate(&self, token: &str) -> Result<Option<Session>, StoreError>;
     /// Ends the session with this public id (`<user_id>.<sid>`); `false` when there was no live
     /// one (or the id is malformed).
+    /// [`validate`](Self::validate) and one token from the session's own rate-limit bucket, as
+    /// one atomic step (one round trip on Redis): the gateway's sign-in for each request.
+    async fn validate_metered(
+        &self,
+        token: &str,
+        capacity: u32,
+        refill_per_sec: f64,
+    ) -> Result<Option<(Session, RateDecision)>, StoreError>;
     async fn revoke(&self, session_id: &str) -> Result<bool, StoreError>;
     /// Ends the session of this token (logout); `false` for an unknown or wrong token.
     async fn revoke_token(&self, token: &str) -> Result<bool, StoreError>;

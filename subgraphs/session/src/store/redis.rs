@@ -52,6 +52,29 @@ local function expiry(created, last, idle, abs)
   return math.min(tonumber(last) + idle, tonumber(created) + abs)
 end
 -- The index lives at least as long as its longest-lived member.
+-- One token from the bucket kept in fields `tf`/`sf` of hash `key`, refilled at `per_ms` up to
+-- `cap`, on the Redis server's clock. Returns allowed (0|1), retry_ms, tokens left.
+local function take_token(key, tf, sf, cap, per_ms)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local b = redis.call('HMGET', key, tf, sf)
+  local tokens, ts = cap, now
+  if b[1] and b[2] then tokens, ts = tonumber(b[1]), tonumber(b[2]) end
+  if now > ts then
+    tokens = tokens + (now - ts) * per_ms
+    ts = now
+  end
+  tokens = math.min(cap, tokens)
+  local allowed, retry = 0, 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    allowed = 1
+  else
+    retry = math.ceil((1 - tokens) / per_ms)
+  end
+  redis.call('HSET', key, tf, string.format('%.6f', tokens), sf, int(ts))
+  return allowed, retry, tokens
+end
 local function keep_index(idx, ttl)
   if redis.call('PTTL', idx) < ttl then redis.call('PEXPIRE', idx, ttl) end
 end
@@ -73,7 +96,8 @@ return 1
 /// KEYS: session, index. ARGV: prefix, sid, secret hash, now_ms, idle_ms, absolute_ms.
 /// Returns nil, or `{staff, created_ms, last_seen_ms, expires_ms}` after touching the session.
 /// A wrong secret changes nothing, so knowing a session id is not enough to end it.
-const VALIDATE: &str = r#"
+const VALIDATE_FN: &str = r#"
+local function validate_session()
 local sid = ARGV[2]
 local f = redis.call('HMGET', KEYS[1], 'secret', 'staff', 'created', 'last_seen')
 if not f[1] then
@@ -97,6 +121,23 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
 redis.call('ZADD', KEYS[2], int(expires), sid)
 keep_index(KEYS[2], ttl)
 return {f[2], created, now, expires}
+end
+"#;
+
+/// As [`VALIDATE_FN`]: returns nil or `{staff, created_ms, last_seen_ms, expires_ms}`.
+const VALIDATE: &str = "return validate_session()";
+
+/// [`VALIDATE`], then one token from the session's own bucket (fields of the session hash, so
+/// the same slot and the session's TTL). ARGV 7–8: capacity, refill per second. Returns nil or
+/// `{staff, created_ms, last_seen_ms, expires_ms, allowed, retry_after_ms}`.
+const VALIDATE_METERED: &str = r#"
+local r = validate_session()
+if not r then return false end
+local allowed, retry = take_token(KEYS[1], 'rl_tokens', 'rl_ts', tonumber(ARGV[7]),
+  tonumber(ARGV[8]) / 1000)
+r[5] = allowed
+r[6] = retry
+return r
 "#;
 
 /// KEYS: session, index. ARGV: prefix, sid, secret hash or '' (any), now_ms, idle_ms,
@@ -177,24 +218,7 @@ return redis.call('HDEL', KEYS[1], ARGV[5])
 /// fairly; the bucket expires when it would be full again.
 const RATE_LIMIT: &str = r#"
 local cap, per_ms = tonumber(ARGV[2]), tonumber(ARGV[3]) / 1000
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens, ts = cap, now
-if b[1] and b[2] then tokens, ts = tonumber(b[1]), tonumber(b[2]) end
-if now > ts then
-  tokens = tokens + (now - ts) * per_ms
-  ts = now
-end
-tokens = math.min(cap, tokens)
-local allowed, retry = 0, 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  retry = math.ceil((1 - tokens) / per_ms)
-end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', int(ts))
+local allowed, retry, tokens = take_token(KEYS[1], 'tokens', 'ts', cap, per_ms)
 redis.call('PEXPIRE', KEYS[1], int(math.max(1, math.ceil((cap - tokens) / per_ms))))
 return {allowed, retry}
 "#;
@@ -202,6 +226,7 @@ return {allowed, retry}
 struct Scripts {
     create: Script,
     validate: Script,
+    validate_metered: Script,
     revoke: Script,
     revoke_all: Script,
     list: Script,
@@ -218,7 +243,8 @@ impl Scripts {
         };
         Self {
             create: script(CREATE),
-            validate: script(VALIDATE),
+            validate: script(&format!("{VALIDATE_FN}{VALIDATE}")),
+            validate_metered: script(&format!("{VALIDATE_FN}{VALIDATE_METERED}")),
             revoke: script(REVOKE),
             revoke_all: script(REVOKE_ALL),
             list: script(LIST),
@@ -230,6 +256,7 @@ impl Scripts {
 }
 
 type ValidateReply = Option<(String, i64, i64, i64)>;
+type ValidateMeteredReply = Option<(String, i64, i64, i64, i64, i64)>;
 type ListReply = Vec<(String, String, i64, i64, i64)>;
 
 /// The one thing standalone and cluster differ in. Both are cheap to clone (multiplexed).
@@ -587,6 +614,53 @@ impl SessionStore for RedisStore {
             last_seen,
             expires,
         )))
+    }
+
+    async fn validate_metered(
+        &self,
+        token: &str,
+        capacity: u32,
+        refill_per_sec: f64,
+    ) -> Result<Option<(Session, RateDecision)>, StoreError> {
+        let Some(parts) = parse_token(token) else {
+            return Ok(None);
+        };
+        check_rate_limit("session", capacity, refill_per_sec)?;
+        let mut conn = self.conn.clone();
+        let reply: ValidateMeteredReply = self
+            .call("validate_metered", async {
+                self.scripts
+                    .validate_metered
+                    .key(self.session_key(parts.user_id, parts.sid))
+                    .key(self.index_key(parts.user_id))
+                    .arg(&self.prefix)
+                    .arg(parts.sid)
+                    .arg(secret_hash(parts.secret))
+                    .arg(now_ms())
+                    .arg(self.policy.idle_ms())
+                    .arg(self.policy.absolute_ms())
+                    .arg(capacity)
+                    .arg(refill_per_sec)
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        let Some((staff, created, last_seen, expires, allowed, retry_after_ms)) = reply else {
+            return Ok(None);
+        };
+        let session = session_from_ms(
+            parts.user_id,
+            parts.sid,
+            parse_staff(&staff)?,
+            created,
+            last_seen,
+            expires,
+        );
+        let decision = RateDecision {
+            allowed: allowed == 1,
+            retry_after_ms: u64::try_from(retry_after_ms).unwrap_or_default(),
+        };
+        Ok(Some((session, decision)))
     }
 
     async fn revoke(&self, session_id: &str) -> Result<bool, StoreError> {
