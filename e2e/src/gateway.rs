@@ -46,3 +46,17 @@ pub async fn subgraph_service(binary: &str, args: &[&str]) -> anyhow::Result<Ser
 /// Demo credentials the seed creates.
 pub const DEMO_PASSWORD: &str = "polygate-demo";
 pub const DEMO_STAFF_EMAIL: &str = "alice@example.com";
+
+/// Signs `email` in through the gateway and returns the token, or panics with the response.
+pub async fn login_token(client: &crate::Client, email: &str, password: &str) -> String {
+    let r = client
+        .query(
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            serde_json::json!({ "e": email, "p": password }),
+        )
+        .await;
+    r["data"]["login"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login failed: {r}"))
+        .to_owned()
+}

@@ -7,7 +7,6 @@
 pub mod gateway;
 pub mod graphql;
 pub mod metrics;
-pub mod postgres;
 pub mod process;
 
 pub use graphql::Client;

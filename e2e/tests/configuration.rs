@@ -1,8 +1,9 @@
 //! Start-up configuration: cloud stores in-process, and refusals that name the key at fault.
 
-use polygate_e2e::gateway::{DEMO_PASSWORD, embedded_gateway, temp_data_dir};
+use polygate_e2e::gateway::{DEMO_PASSWORD, embedded_gateway, login_token, temp_data_dir};
 use polygate_e2e::graphql::Client;
 use polygate_e2e::run_to_exit;
+use polygate_kit::testing::postgres::with_fresh_database;
 use serde_json::{Value, json};
 
 fn serve_fails_with(env: &[(&str, &str)], expected: &[&str]) {
@@ -61,43 +62,34 @@ fn an_explicit_config_file_that_is_missing_is_an_error() {
 
 #[tokio::test]
 async fn in_process_subgraphs_run_on_postgres_and_redis() {
-    let (Some(postgres), Some(redis)) = (
-        polygate_kit::testing::server_url("POLYGATE_TEST_POSTGRES_URL"),
-        polygate_kit::testing::server_url("POLYGATE_TEST_REDIS_URL"),
-    ) else {
+    let Some(redis) = polygate_kit::testing::server_url("POLYGATE_TEST_REDIS_URL") else {
         return;
     };
-    let database = polygate_e2e::postgres::fresh_database(&postgres).await;
-    let gateway = embedded_gateway(&[
-        ("POLYGATE_SUBGRAPHS__COMMERCE__STORE", database.url.clone()),
-        ("POLYGATE_SUBGRAPHS__SESSION__STORE", redis),
-    ])
-    .await
-    .unwrap();
-    let client = Client::new(gateway.url("/graphql"));
-    let email = format!("{}@example.com", polygate_kit::testing::unique_name("erin"));
-    let r = client
-        .query(
-            "mutation($i: RegisterInput!) { register(input: $i) { id } }",
-            json!({ "i": { "email": email, "password": DEMO_PASSWORD, "name": "Erin" } }),
-        )
-        .await;
-    assert_eq!(r["errors"], Value::Null, "{r}");
-    let login = client
-        .query(
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-            json!({ "e": email, "p": DEMO_PASSWORD }),
-        )
-        .await;
-    let token = login["data"]["login"]["token"].as_str().unwrap();
-    let me = client
-        .with_token(token)
-        .query("{ me { email sessions { current } } }", json!({}))
-        .await;
-    assert_eq!(me["data"]["me"]["email"], json!(email), "{me}");
-    assert_eq!(me["data"]["me"]["sessions"], json!([{ "current": true }]));
-    let ready = reqwest::get(gateway.url("/ready")).await.unwrap();
-    assert_eq!(ready.status(), 200);
-    drop(gateway);
-    database.drop().await;
+    with_fresh_database("e2e", |database_url| async move {
+        let gateway = embedded_gateway(&[
+            ("POLYGATE_SUBGRAPHS__COMMERCE__STORE", database_url),
+            ("POLYGATE_SUBGRAPHS__SESSION__STORE", redis),
+        ])
+        .await
+        .unwrap();
+        let client = Client::new(gateway.url("/graphql"));
+        let email = format!("{}@example.com", polygate_kit::testing::unique_name("erin"));
+        let r = client
+            .query(
+                "mutation($i: RegisterInput!) { register(input: $i) { id } }",
+                json!({ "i": { "email": email, "password": DEMO_PASSWORD, "name": "Erin" } }),
+            )
+            .await;
+        assert_eq!(r["errors"], Value::Null, "{r}");
+        let token = login_token(&client, &email, DEMO_PASSWORD).await;
+        let me = client
+            .with_token(&token)
+            .query("{ me { email sessions { current } } }", json!({}))
+            .await;
+        assert_eq!(me["data"]["me"]["email"], json!(email), "{me}");
+        assert_eq!(me["data"]["me"]["sessions"], json!([{ "current": true }]));
+        let ready = reqwest::get(gateway.url("/ready")).await.unwrap();
+        assert_eq!(ready.status(), 200);
+    })
+    .await;
 }

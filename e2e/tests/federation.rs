@@ -2,32 +2,20 @@
 //! subgraphs that are not ours.
 
 use polygate_e2e::gateway::{
-    DEMO_PASSWORD, DEMO_STAFF_EMAIL, embedded_gateway, subgraph_service, temp_data_dir,
+    DEMO_PASSWORD, DEMO_STAFF_EMAIL, embedded_gateway, login_token, subgraph_service, temp_data_dir,
 };
 use polygate_e2e::graphql::{Client, error_codes};
 use polygate_e2e::metrics::{fetch, histogram_count};
 use polygate_e2e::{Service, free_port};
 use serde_json::{Value, json};
 
-const LOGIN: &str =
-    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
 const USERS_WITH_SESSIONS: &str = "{ users(first: 50) { nodes { id email sessions { id } } } }";
-
-async fn token(client: &Client, email: &str, password: &str) -> String {
-    let r = client
-        .query(LOGIN, json!({ "e": email, "p": password }))
-        .await;
-    r["data"]["login"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {r}"))
-        .to_owned()
-}
 
 #[tokio::test]
 async fn fifty_users_with_their_sessions_cost_one_fetch_and_one_store_call_per_subgraph() {
     let gateway = embedded_gateway(&[]).await.unwrap();
     let client = Client::new(gateway.url("/graphql"));
-    let staff = client.with_token(&token(&client, DEMO_STAFF_EMAIL, DEMO_PASSWORD).await);
+    let staff = client.with_token(&login_token(&client, DEMO_STAFF_EMAIL, DEMO_PASSWORD).await);
     let metrics_url = gateway.url("/metrics");
 
     let before = fetch(&metrics_url).await;
@@ -117,7 +105,7 @@ async fn over_http_a_user_reads_themself_with_sessions_and_a_stopped_subgraph_fa
         )
         .await;
     assert_eq!(registered["errors"], Value::Null, "{registered}");
-    let me_client = client.with_token(&token(&client, &email, "correct horse").await);
+    let me_client = client.with_token(&login_token(&client, &email, "correct horse").await);
 
     let me = me_client
         .query("{ me { email sessions { current } } }", json!({}))
@@ -188,7 +176,7 @@ async fn a_subgraph_that_is_not_ours_is_called_over_http_at_the_url_the_supergra
     .await
     .unwrap();
     let client = Client::new(gateway.url("/graphql"));
-    let staff = client.with_token(&token(&client, DEMO_STAFF_EMAIL, DEMO_PASSWORD).await);
+    let staff = client.with_token(&login_token(&client, DEMO_STAFF_EMAIL, DEMO_PASSWORD).await);
     let metrics_url = gateway.url("/metrics");
     let before = fetch(&metrics_url).await;
     let r = staff

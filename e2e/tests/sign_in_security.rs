@@ -3,21 +3,12 @@
 
 use std::time::Duration;
 
-use polygate_e2e::gateway::{DEMO_PASSWORD, DEMO_STAFF_EMAIL, embedded_gateway};
+use polygate_e2e::gateway::{DEMO_PASSWORD, DEMO_STAFF_EMAIL, embedded_gateway, login_token};
 use polygate_e2e::graphql::{Client, error_codes};
 use serde_json::{Value, json};
 
-const LOGIN: &str =
-    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
-
 async fn token(client: &Client) -> String {
-    let r = client
-        .query(LOGIN, json!({ "e": DEMO_STAFF_EMAIL, "p": DEMO_PASSWORD }))
-        .await;
-    r["data"]["login"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {r}"))
-        .to_owned()
+    login_token(client, DEMO_STAFF_EMAIL, DEMO_PASSWORD).await
 }
 
 #[tokio::test]

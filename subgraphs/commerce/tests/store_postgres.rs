@@ -3,53 +3,24 @@
 //! Skipped (with a printed reason) when `POLYGATE_TEST_POSTGRES_URL` is unset, except under CI.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 
-use futures::FutureExt as _;
 use polygate_commerce::store::conformance;
 use polygate_commerce::{CommerceStore, PostgresStore};
-use polygate_kit::testing::{server_url, unique_name};
-use sqlx::{Connection, Executor, PgConnection};
+use polygate_kit::testing::postgres::with_fresh_database;
 
-const URL_VAR: &str = "POLYGATE_TEST_POSTGRES_URL";
-
-/// Creates a fresh database, runs `check` on a migrated store over it, then drops the database
-/// (also when the check panics).
+/// Runs `check` on a migrated store over a database created for it (dropped afterwards).
 async fn on_fresh_database<F, Fut>(check: F)
 where
     F: FnOnce(PostgresStore) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(admin_url) = server_url(URL_VAR) else {
-        return;
-    };
-    let name = unique_name("commerce_test");
-    let mut admin = PgConnection::connect(&admin_url)
-        .await
-        .expect("connect as admin");
-    admin
-        .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-        .await
-        .expect("create database");
-    let mut url = url::Url::parse(&admin_url).expect("valid URL");
-    url.set_path(&name);
-
-    let outcome = AssertUnwindSafe(async {
-        let store = PostgresStore::connect(url.as_str())
+    with_fresh_database("commerce_test", |url| async move {
+        let store = PostgresStore::connect(&url)
             .await
             .expect("connect and migrate");
         check(store).await;
     })
-    .catch_unwind()
     .await;
-
-    admin
-        .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
-        .await
-        .expect("drop database");
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
 }
 
 #[tokio::test]

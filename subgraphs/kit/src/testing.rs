@@ -37,3 +37,52 @@ pub fn unique_name(prefix: &str) -> String {
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// A fresh, randomly named database per test on the real server, so tests run in parallel and
+/// never see each other's rows.
+#[cfg(feature = "postgres-testing")]
+pub mod postgres {
+    use std::future::Future;
+    use std::panic::AssertUnwindSafe;
+
+    use futures::FutureExt as _;
+    use sqlx::{Connection, Executor, PgConnection};
+
+    /// Where the test command's PostgreSQL listens (an admin URL).
+    pub const URL_VAR: &str = "POLYGATE_TEST_POSTGRES_URL";
+
+    /// Creates a database named after `prefix`, runs `check` with its URL, then drops it, also
+    /// when `check` panics. Returns at once (test skipped, see [`super::server_url`]) when no
+    /// server is configured.
+    pub async fn with_fresh_database<F, Fut>(prefix: &str, check: F)
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let Some(admin_url) = super::server_url(URL_VAR) else {
+            return;
+        };
+        let name = super::unique_name(prefix);
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to the test server as admin");
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .expect("create the test database");
+        let mut url = url::Url::parse(&admin_url).expect("a valid admin URL");
+        url.set_path(&name);
+
+        let outcome = AssertUnwindSafe(check(url.to_string()))
+            .catch_unwind()
+            .await;
+
+        admin
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+            .await
+            .expect("drop the test database");
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
