@@ -415,7 +415,9 @@ pub async fn validate_metered_validates_touches_and_meters_each_session(make: &M
         .unwrap();
     assert!(fresh.allowed, "each session has its own bucket");
 
-    let guessed = format!("{}0", &token[..token.len() - 1]);
+    // The real token with its last hex digit changed: same session, wrong secret.
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let guessed = format!("{}{last}", &token[..token.len() - 1]);
     assert!(
         store
             .validate_metered(&guessed, 2, 1.0)
