@@ -52,26 +52,29 @@ async fn main() -> anyhow::Result<()> {
     });
     let tokens = Arc::new(tokens);
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let workers = (0..concurrency).map(|w| {
-        let keeper = keeper.clone();
-        let tokens = tokens.clone();
-        tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut i = w;
-            while Instant::now() < deadline {
-                let token = tokens[i % tokens.len()].clone();
-                let started = Instant::now();
-                let admitted = keeper.admit(Some(token), Some("127.0.0.1".into())).await;
-                latencies.push(started.elapsed());
-                assert!(
-                    matches!(admitted, Admission::Admitted(Some(_))),
-                    "a live session must validate"
-                );
-                i += concurrency;
-            }
-            latencies
+    // Collected before awaiting: spawning lazily would run the tasks one after another.
+    let workers: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let keeper = keeper.clone();
+            let tokens = tokens.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut i = w;
+                while Instant::now() < deadline {
+                    let token = tokens[i % tokens.len()].clone();
+                    let started = Instant::now();
+                    let admitted = keeper.admit(Some(token), Some("127.0.0.1".into())).await;
+                    latencies.push(started.elapsed());
+                    assert!(
+                        matches!(admitted, Admission::Admitted(Some(_))),
+                        "a live session must validate"
+                    );
+                    i += concurrency;
+                }
+                latencies
+            })
         })
-    });
+        .collect();
     let started = Instant::now();
     let mut latencies: Vec<Duration> = Vec::new();
     for worker in workers {
