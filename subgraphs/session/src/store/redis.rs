@@ -25,12 +25,12 @@ use polygate_kit::metrics::StoreCallTimer;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisError, RedisFuture, Script, Value};
+use redis::{Cmd, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Value};
 
 use super::{
     MAX_ATTRIBUTES, RateDecision, SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError,
-    check_attribute_name, check_attribute_value, check_rate_limit, check_user_id, new_secret,
-    new_sid, now_ms, parse_session_id, parse_token, secret_hash, session_from_ms,
+    TokenParts, check_attribute_name, check_attribute_value, check_rate_limit, check_user_id,
+    new_secret, new_sid, now_ms, parse_session_id, parse_token, secret_hash, session_from_ms,
     too_many_attributes,
 };
 
@@ -344,6 +344,21 @@ impl RedisStore {
         format!("{}:rl:{{{key}}}", self.prefix)
     }
 
+    /// The keys and arguments [`VALIDATE_FN`] reads, for `script` (plain or metered).
+    fn validation<'s>(&self, script: &'s Script, parts: &TokenParts<'_>) -> ScriptInvocation<'s> {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(self.session_key(parts.user_id, parts.sid))
+            .key(self.index_key(parts.user_id))
+            .arg(&self.prefix)
+            .arg(parts.sid)
+            .arg(secret_hash(parts.secret))
+            .arg(now_ms())
+            .arg(self.policy.idle_ms())
+            .arg(self.policy.absolute_ms());
+        invocation
+    }
+
     /// Runs one store call under the timeout and the metrics timer.
     async fn call<T>(
         &self,
@@ -588,16 +603,7 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let reply: ValidateReply = self
             .call("validate", async {
-                self.scripts
-                    .validate
-                    .key(self.session_key(parts.user_id, parts.sid))
-                    .key(self.index_key(parts.user_id))
-                    .arg(&self.prefix)
-                    .arg(parts.sid)
-                    .arg(secret_hash(parts.secret))
-                    .arg(now_ms())
-                    .arg(self.policy.idle_ms())
-                    .arg(self.policy.absolute_ms())
+                self.validation(&self.scripts.validate, &parts)
                     .invoke_async(&mut conn)
                     .await
             })
@@ -629,16 +635,7 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let reply: ValidateMeteredReply = self
             .call("validate_metered", async {
-                self.scripts
-                    .validate_metered
-                    .key(self.session_key(parts.user_id, parts.sid))
-                    .key(self.index_key(parts.user_id))
-                    .arg(&self.prefix)
-                    .arg(parts.sid)
-                    .arg(secret_hash(parts.secret))
-                    .arg(now_ms())
-                    .arg(self.policy.idle_ms())
-                    .arg(self.policy.absolute_ms())
+                self.validation(&self.scripts.validate_metered, &parts)
                     .arg(capacity)
                     .arg(refill_per_sec)
                     .invoke_async(&mut conn)
