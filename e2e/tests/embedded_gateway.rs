@@ -120,8 +120,17 @@ async fn graphiql_health_ready_and_metrics_are_served() {
     Client::new(gateway.url("/graphql"))
         .query(LOGIN, json!({ "e": DEMO_STAFF_EMAIL, "p": DEMO_PASSWORD }))
         .await;
+    http.post(gateway.url("/graphql"))
+        .json(&json!({ "query": "query WhoAmI { __typename }", "operationName": "WhoAmI" }))
+        .send()
+        .await
+        .unwrap();
     let metrics = http.get(gateway.url("/metrics")).send().await.unwrap();
     let body = metrics.text().await.unwrap();
+    assert!(
+        body.contains("operation=\"WhoAmI\""),
+        "request latency is labelled per operation"
+    );
     for family in [
         "polygate_store_call_seconds",
         "polygate_subgraph_call_seconds",

@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod config;
 pub mod metrics;
+pub mod operations;
 pub mod plugins;
 pub mod probe;
 pub mod router_config;

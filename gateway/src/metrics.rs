@@ -11,12 +11,13 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-/// Client requests by path and status class.
+/// Client requests by path, status class and GraphQL operation name (bounded, see
+/// `operations`).
 pub static HTTP_REQUEST_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     register_histogram_vec!(
         "polygate_http_request_seconds",
         "Latency of client requests to the gateway",
-        &["path", "status"],
+        &["path", "status", "operation"],
         LATENCY_BUCKETS.to_vec()
     )
     .expect("metric registers once")

@@ -1,12 +1,15 @@
 //! The endpoints polygate adds beside Hive Router's `/graphql` and `/health`: GraphiQL at `/`,
 //! `/ready` (every configured store and remote subgraph answers) and `/metrics` (Prometheus).
-//! It also times every client request.
+//! It also times every client request, labelled with its operation name (bounded).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
 use hive_router::async_trait;
+use hive_router::executor::hooks::on_graphql_params::{
+    OnGraphQLParamsStartHookPayload, OnGraphQLParamsStartHookResult,
+};
 use hive_router::executor::hooks::on_http_request::{
     OnHttpRequestHookFuture, OnHttpRequestHookPayload,
 };
@@ -15,11 +18,13 @@ use hive_router::executor::plugin_trait::{EndHookPayload, RouterPlugin, StartHoo
 use ntex::http::{Method, Response, StatusCode};
 
 use crate::metrics::HTTP_REQUEST_SECONDS;
+use crate::operations::{OperationLabel, OperationLabels};
 use crate::state::{self, GatewayState};
 
 pub struct EndpointsPlugin {
     state: Arc<GatewayState>,
     graphiql_html: String,
+    operations: OperationLabels,
 }
 
 impl EndpointsPlugin {
@@ -49,6 +54,20 @@ impl RouterPlugin for EndpointsPlugin {
         payload.initialize_plugin(Self {
             state,
             graphiql_html,
+            operations: OperationLabels::default(),
+        })
+    }
+
+    async fn on_graphql_params<'exec>(
+        &'exec self,
+        payload: OnGraphQLParamsStartHookPayload<'exec>,
+    ) -> OnGraphQLParamsStartHookResult<'exec> {
+        payload.on_end(move |end| {
+            let label = self
+                .operations
+                .label(end.graphql_params.operation_name.as_deref());
+            end.context.insert(OperationLabel(label));
+            end.proceed()
         })
     }
 
@@ -111,8 +130,10 @@ impl RouterPlugin for EndpointsPlugin {
             let started = Instant::now();
             payload.on_end(move |end| {
                 let status = format!("{}xx", end.response.response().status().as_u16() / 100);
+                let operation = end.context.get_ref::<OperationLabel>();
+                let operation = operation.as_ref().map_or("none", |l| l.0.as_str());
                 HTTP_REQUEST_SECONDS
-                    .with_label_values(&[path, &status])
+                    .with_label_values(&[path, &status, operation])
                     .observe(started.elapsed().as_secs_f64());
                 end.proceed()
             })
