@@ -15,8 +15,8 @@ use polygate_kit::metrics::StoreCallTimer;
 
 use super::{
     MAX_ATTRIBUTES, RateDecision, SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError,
-    check_attribute_name, check_attribute_value, check_rate_limit, check_user_id, new_secret,
-    new_sid, now_ms, parse_session_id, parse_token, secret_hash, session_from_ms,
+    check_attribute_name, check_attribute_value, check_bucket, check_rate_limit, check_user_id,
+    new_secret, new_sid, now_ms, parse_session_id, parse_token, secret_hash, session_from_ms,
     too_many_attributes,
 };
 
@@ -368,7 +368,7 @@ impl SessionStore for MemoryStore {
         let Some(parts) = parse_token(token) else {
             return Ok(None);
         };
-        check_rate_limit("session", capacity, refill_per_sec)?;
+        check_bucket(capacity, refill_per_sec)?;
         let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "validate_metered");
         let session_id = parts.session_id();
         let Some(session) = self.validate_now(&session_id, &secret_hash(parts.secret)) else {

@@ -295,6 +295,11 @@ pub(crate) fn check_rate_limit(
             "rate-limit keys are 1..={MAX_RATE_KEY_LEN} printable ASCII characters without braces"
         )));
     }
+    check_bucket(capacity, refill_per_sec)
+}
+
+/// A token bucket needs at least one token and a positive, finite refill rate.
+pub(crate) fn check_bucket(capacity: u32, refill_per_sec: f64) -> Result<(), StoreError> {
     if capacity == 0 || !refill_per_sec.is_finite() || refill_per_sec <= 0.0 {
         return Err(StoreError::InvalidInput(
             "a bucket needs a capacity >= 1 and a positive, finite refill rate".to_owned(),

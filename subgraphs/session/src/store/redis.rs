@@ -29,9 +29,9 @@ use redis::{Cmd, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Va
 
 use super::{
     MAX_ATTRIBUTES, RateDecision, SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError,
-    TokenParts, check_attribute_name, check_attribute_value, check_rate_limit, check_user_id,
-    new_secret, new_sid, now_ms, parse_session_id, parse_token, secret_hash, session_from_ms,
-    too_many_attributes,
+    TokenParts, check_attribute_name, check_attribute_value, check_bucket, check_rate_limit,
+    check_user_id, new_secret, new_sid, now_ms, parse_session_id, parse_token, secret_hash,
+    session_from_ms, too_many_attributes,
 };
 
 /// Key prefix used in production; tests pass a unique one. `v2`: tokens carry user and sid.
@@ -359,6 +359,18 @@ impl RedisStore {
         invocation
     }
 
+    /// The session key and the prefix/clock/policy arguments the attribute scripts read first.
+    fn on_session<'s>(&self, script: &'s Script, user_id: &str, sid: &str) -> ScriptInvocation<'s> {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(self.session_key(user_id, sid))
+            .arg(&self.prefix)
+            .arg(now_ms())
+            .arg(self.policy.idle_ms())
+            .arg(self.policy.absolute_ms());
+        invocation
+    }
+
     /// Runs one store call under the timeout and the metrics timer.
     async fn call<T>(
         &self,
@@ -631,7 +643,7 @@ impl SessionStore for RedisStore {
         let Some(parts) = parse_token(token) else {
             return Ok(None);
         };
-        check_rate_limit("session", capacity, refill_per_sec)?;
+        check_bucket(capacity, refill_per_sec)?;
         let mut conn = self.conn.clone();
         let reply: ValidateMeteredReply = self
             .call("validate_metered", async {
@@ -751,13 +763,7 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let reply: i64 = self
             .call("set_attribute", async {
-                self.scripts
-                    .set_attribute
-                    .key(self.session_key(user_id, sid))
-                    .arg(&self.prefix)
-                    .arg(now_ms())
-                    .arg(self.policy.idle_ms())
-                    .arg(self.policy.absolute_ms())
+                self.on_session(&self.scripts.set_attribute, user_id, sid)
                     .arg(format!("a:{name}"))
                     .arg(value)
                     .arg(MAX_ATTRIBUTES)
@@ -780,13 +786,7 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let removed: i64 = self
             .call("remove_attribute", async {
-                self.scripts
-                    .remove_attribute
-                    .key(self.session_key(user_id, sid))
-                    .arg(&self.prefix)
-                    .arg(now_ms())
-                    .arg(self.policy.idle_ms())
-                    .arg(self.policy.absolute_ms())
+                self.on_session(&self.scripts.remove_attribute, user_id, sid)
                     .arg(format!("a:{name}"))
                     .invoke_async(&mut conn)
                     .await
