@@ -4,7 +4,7 @@
 //! Non-obvious: the generator keeps one process-wide `(millisecond, sequence)` counter and, when
 //! the 1024 ids of a millisecond run out (or the wall clock steps back), it borrows the next
 //! millisecond instead of waiting. Ids stay unique and strictly increasing within a process, so
-//! keyset pagination by id is also creation order. Products and orders will reuse [`generate`].
+//! keyset pagination by id is also creation order. Users, products and orders all use [`generate`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +16,7 @@ pub const SHARD_BITS: u32 = 13;
 pub const SEQUENCE_BITS: u32 = 10;
 /// Largest logical shard number an id can carry.
 pub const MAX_SHARD: u16 = (1 << SHARD_BITS) - 1;
-/// The only shard in use until the store is sharded.
+/// The shard of rows that are not sharded (catalog rows) and of the first demo users.
 pub const DEFAULT_SHARD: u16 = 0;
 
 const SEQUENCE_MASK: u64 = (1 << SEQUENCE_BITS) - 1;
@@ -60,54 +60,85 @@ pub fn shard_of(raw: i64) -> u16 {
     ((raw as u64 >> SEQUENCE_BITS) & u64::from(MAX_SHARD)) as u16
 }
 
-/// A user's id. GraphQL shows it as an `ID` holding the decimal number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(i64);
+/// The number of logical shards in use. Fixed for the life of the data: rows are placed by the
+/// shard in their id, and only the shard map (logical shard → database) ever changes.
+pub const LOGICAL_SHARDS: u16 = 256;
 
-impl UserId {
-    /// A fresh id on `shard`.
-    pub fn new(shard: u16) -> Self {
-        Self(generate(shard))
-    }
-
-    /// Wraps a stored id; `None` for non-positive numbers, which no generator produces.
-    pub fn from_i64(raw: i64) -> Option<Self> {
-        (raw > 0).then_some(Self(raw))
-    }
-
-    pub fn as_i64(self) -> i64 {
-        self.0
-    }
-
-    /// The logical shard this user lives on.
-    pub fn shard(self) -> u16 {
-        shard_of(self.0)
-    }
+/// A uniformly random logical shard, for a new user.
+pub fn pick_shard() -> u16 {
+    rand::random_range(0..LOGICAL_SHARDS)
 }
 
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// A fresh id on `shard`.
+            pub fn new(shard: u16) -> Self {
+                Self(generate(shard))
+            }
+
+            /// Wraps a stored id; `None` for non-positive numbers, which no generator produces.
+            pub fn from_i64(raw: i64) -> Option<Self> {
+                (raw > 0).then_some(Self(raw))
+            }
+
+            pub fn as_i64(self) -> i64 {
+                self.0
+            }
+
+            /// The logical shard encoded in the id.
+            pub fn shard(self) -> u16 {
+                shard_of(self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = MalformedId;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let digits_only = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                digits_only
+                    .then(|| s.parse::<i64>().ok())
+                    .flatten()
+                    .and_then(Self::from_i64)
+                    .ok_or_else(|| MalformedId(s.chars().take(40).collect()))
+            }
+        }
+    };
 }
+
+id_type!(
+    /// A user's id; its shard places the user and all their orders.
+    UserId
+);
+id_type!(
+    /// A product's id. Products live in the catalog database, so the shard bits are unused (0).
+    ProductId
+);
+id_type!(
+    /// An order's id, generated on its buyer's shard so the id alone routes to the database.
+    OrderId
+);
+id_type!(
+    /// A warehouse's id (catalog database).
+    WarehouseId
+);
 
 /// A string that is not the decimal form of a positive 64-bit id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id: {0:?}")]
 pub struct MalformedId(pub String);
-
-impl FromStr for UserId {
-    type Err = MalformedId;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let digits_only = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        digits_only
-            .then(|| s.parse::<i64>().ok())
-            .flatten()
-            .and_then(UserId::from_i64)
-            .ok_or_else(|| MalformedId(s.chars().take(40).collect()))
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -118,6 +149,23 @@ mod tests {
         let ids: Vec<UserId> = (0..5000).map(|_| UserId::new(DEFAULT_SHARD)).collect();
         assert!(ids.iter().all(|id| id.as_i64() > 0));
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn picked_shards_are_in_range_and_spread() {
+        let picked: std::collections::HashSet<u16> = (0..2000).map(|_| pick_shard()).collect();
+        assert!(picked.iter().all(|s| *s < LOGICAL_SHARDS));
+        assert!(
+            picked.len() > usize::from(LOGICAL_SHARDS) / 2,
+            "{}",
+            picked.len()
+        );
+    }
+
+    #[test]
+    fn an_order_id_carries_its_buyers_shard() {
+        let buyer = UserId::new(pick_shard());
+        assert_eq!(OrderId::new(buyer.shard()).shard(), buyer.shard());
     }
 
     #[test]

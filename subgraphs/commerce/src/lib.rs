@@ -15,6 +15,7 @@ pub mod domain;
 pub mod ids;
 pub mod maintenance;
 pub mod migrate;
+pub mod orders;
 pub mod password;
 pub mod probe;
 pub mod schema;

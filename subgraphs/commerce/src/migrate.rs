@@ -36,6 +36,11 @@ pub const POSTGRES: &[Migration] = &[
         description: "partition maintenance",
         sql: include_str!("../../../sql/commerce/postgres/0004_partition_maintenance.sql"),
     },
+    Migration {
+        version: 5,
+        description: "order placement and sharding",
+        sql: include_str!("../../../sql/commerce/postgres/0005_order_placement.sql"),
+    },
 ];
 
 /// Same versions as [`POSTGRES`]; version 4 is a no-op here (no partitioning on SQLite).
@@ -59,6 +64,11 @@ pub const SQLITE: &[Migration] = &[
         version: 4,
         description: "partition maintenance",
         sql: include_str!("../../../sql/commerce/sqlite/0004_partition_maintenance.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "order placement",
+        sql: include_str!("../../../sql/commerce/sqlite/0005_order_placement.sql"),
     },
 ];
 

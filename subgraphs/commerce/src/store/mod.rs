@@ -10,8 +10,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use polygate_kit::metrics::StoreCallTimer;
 
-use crate::domain::{Email, NewUser, User, UserWithHash};
-use crate::ids::UserId;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
+    NewUser, Order, OrderCursor, OrderRequest, Product, Reservation, Restock, RestockOutcome, Sku,
+    User, UserWithHash, WarehouseCode,
+};
+use crate::ids::{OrderId, ProductId, UserId};
 
 pub mod conformance;
 pub mod postgres;
@@ -36,18 +42,120 @@ pub enum StoreError {
     Other(String),
 }
 
-/// Everything the commerce subgraph reads and writes. Users for now; products and orders later.
+/// Everything the commerce subgraph reads and writes: users and their orders (on the user's
+/// shard), and the catalog (products, prices, stock).
+///
+/// Placing an order is not one call but three steps ([`open_order_request`],
+/// [`reserve_stock`], [`record_order`]) that the order saga (`crate::orders`) drives, because on
+/// Postgres they run on different databases. Every step is idempotent.
+///
+/// `reader` on a read is the signed-in user it is for: an adapter with read replicas uses it to
+/// give that user their own writes (read-your-writes); `None` tolerates replica lag.
+///
+/// [`open_order_request`]: CommerceStore::open_order_request
+/// [`reserve_stock`]: CommerceStore::reserve_stock
+/// [`record_order`]: CommerceStore::record_order
 #[async_trait]
 pub trait CommerceStore: Send + Sync {
+    // ---- users -------------------------------------------------------------------------------
     /// Inserts a user; `Conflict` when the email (case-insensitively) is taken.
     async fn create_user(&self, new: NewUser) -> Result<User, StoreError>;
     /// The user with this email, with the password hash, for sign-in.
     async fn user_by_email(&self, email: &Email) -> Result<Option<UserWithHash>, StoreError>;
-    /// The users among `ids` that exist, in any order, in one query.
+    /// The users among `ids` that exist, in any order, in one query per database.
     async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
     /// Up to `first` users with ids greater than `after`, ordered by id.
     async fn list_users(&self, first: u32, after: Option<UserId>) -> Result<Vec<User>, StoreError>;
-    /// A trivial round trip, for readiness.
+
+    // ---- catalog -----------------------------------------------------------------------------
+    /// Creates a product with its first price; `Conflict` when the SKU is taken.
+    async fn create_product(&self, new: NewProduct) -> Result<Product, StoreError>;
+    /// The products among `ids` that exist, in any order, in one query.
+    async fn products_by_ids(
+        &self,
+        ids: &[ProductId],
+        reader: Option<UserId>,
+    ) -> Result<Vec<Product>, StoreError>;
+    /// The products among `skus` that exist, in any order, in one query.
+    async fn products_by_skus(
+        &self,
+        skus: &[Sku],
+        reader: Option<UserId>,
+    ) -> Result<Vec<Product>, StoreError>;
+    /// Up to `first` active products (of `category`, when given) with ids above `after`, by id.
+    async fn list_products(
+        &self,
+        category: Option<&CategorySlug>,
+        first: u32,
+        after: Option<ProductId>,
+    ) -> Result<Vec<Product>, StoreError>;
+    /// Makes `price` the product's current price in its currency, from now on.
+    async fn set_price(&self, product: ProductId, price: Money) -> Result<(), StoreError>;
+    /// Creates the warehouse unless its code exists.
+    async fn ensure_warehouse(
+        &self,
+        code: &WarehouseCode,
+        name: &str,
+        country: &str,
+    ) -> Result<(), StoreError>;
+    /// Adds stock, once per idempotency key.
+    async fn restock(&self, restock: &Restock) -> Result<RestockOutcome, StoreError>;
+
+    // ---- orders: the placing and cancelling steps --------------------------------------------
+    /// Step 1 (buyer's shard): stores `request` unless the user already used its key; returns
+    /// the stored request, which is the earlier one on a retry.
+    async fn open_order_request(&self, request: &OrderRequest) -> Result<OrderRequest, StoreError>;
+    /// Step 2 (catalog): holds stock and fixes prices for every line, all or nothing. Calling it
+    /// again for the same order returns what the first call held and changes nothing.
+    async fn reserve_stock(
+        &self,
+        order: OrderId,
+        currency: &Currency,
+        lines: &[LineRequest],
+    ) -> Result<Reservation, StoreError>;
+    /// Step 3 (buyer's shard): writes the order and marks its request placed; a repeat is a no-op.
+    /// `Conflict` when the request was rejected meanwhile (its stock must then be released).
+    async fn record_order(&self, order: &Order, key: &IdempotencyKey) -> Result<(), StoreError>;
+    /// Marks a request rejected (nothing was reserved), so retries answer the same.
+    async fn reject_order_request(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<(), StoreError>;
+    /// Cancelling, step 1 (buyer's shard): the order becomes cancelled and its request
+    /// `Releasing`. Cancelling a cancelled order returns it again.
+    async fn mark_order_cancelled(&self, order: OrderId) -> Result<CancelOutcome, StoreError>;
+    /// Cancelling, step 2 (catalog): gives back the stock held for `order`; a repeat gives back
+    /// nothing. Returns the products whose stock came back.
+    async fn release_stock(&self, order: OrderId) -> Result<Vec<ProductId>, StoreError>;
+    /// Cancelling, step 3 (buyer's shard): the request is finished.
+    async fn finish_cancellation(&self, order: OrderId) -> Result<(), StoreError>;
+    /// Requests left `Reserving` or `Releasing` since before `older_than`: work a crashed
+    /// process did not finish, for the sweeper.
+    async fn unfinished_order_requests(
+        &self,
+        older_than: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OrderRequest>, StoreError>;
+
+    // ---- orders: reads ------------------------------------------------------------------------
+    /// The orders among `ids` that exist, with their lines, in any order.
+    async fn orders_by_ids(
+        &self,
+        ids: &[OrderId],
+        reader: Option<UserId>,
+    ) -> Result<Vec<Order>, StoreError>;
+    /// Up to `first` of the user's orders, newest first, after `after` (keyset pagination).
+    async fn order_history(
+        &self,
+        user: UserId,
+        first: u32,
+        after: Option<OrderCursor>,
+        reader: Option<UserId>,
+    ) -> Result<Vec<Order>, StoreError>;
+
+    // ---- operations --------------------------------------------------------------------------
+    /// A trivial round trip to every database, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
     /// `postgres` or `sqlite`: the engine label in metrics and probes.
     fn engine(&self) -> &'static str;
@@ -94,5 +202,5 @@ pub(crate) fn from_sqlx(err: sqlx::Error) -> StoreError {
 
 /// A stored row that fails the domain rules; only a bug or a manual edit produces one.
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(format!("corrupt user row: {what}"))
+    StoreError::Other(format!("corrupt row: {what}"))
 }

@@ -15,8 +15,13 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlitePool};
 
 use super::{CommerceStore, StoreError, corrupt, from_sqlx, instrumented};
+use crate::domain::{
+    CancelOutcome, CategorySlug, Currency, IdempotencyKey, LineRequest, Money, NewProduct, Order,
+    OrderCursor, OrderRequest, Product, Reservation, Restock, RestockOutcome, Sku, WarehouseCode,
+};
 use crate::domain::{DisplayName, Email, NewUser, PasswordHash, User, UserWithHash};
 use crate::ids::UserId;
+use crate::ids::{OrderId, ProductId};
 
 const ENGINE: &str = "sqlite";
 const USER_COLUMNS: &str = "id, email, name, staff, created_at";
@@ -154,6 +159,102 @@ impl CommerceStore for SqliteStore {
             users_from_rows(&rows)
         })
         .await
+    }
+
+    async fn create_product(&self, _new: NewProduct) -> Result<Product, StoreError> {
+        todo!()
+    }
+    async fn products_by_ids(
+        &self,
+        _ids: &[ProductId],
+        _reader: Option<UserId>,
+    ) -> Result<Vec<Product>, StoreError> {
+        todo!()
+    }
+    async fn products_by_skus(
+        &self,
+        _skus: &[Sku],
+        _reader: Option<UserId>,
+    ) -> Result<Vec<Product>, StoreError> {
+        todo!()
+    }
+    async fn list_products(
+        &self,
+        _category: Option<&CategorySlug>,
+        _first: u32,
+        _after: Option<ProductId>,
+    ) -> Result<Vec<Product>, StoreError> {
+        todo!()
+    }
+    async fn set_price(&self, _product: ProductId, _price: Money) -> Result<(), StoreError> {
+        todo!()
+    }
+    async fn ensure_warehouse(
+        &self,
+        _code: &WarehouseCode,
+        _name: &str,
+        _country: &str,
+    ) -> Result<(), StoreError> {
+        todo!()
+    }
+    async fn restock(&self, _restock: &Restock) -> Result<RestockOutcome, StoreError> {
+        todo!()
+    }
+    async fn open_order_request(
+        &self,
+        _request: &OrderRequest,
+    ) -> Result<OrderRequest, StoreError> {
+        todo!()
+    }
+    async fn reserve_stock(
+        &self,
+        _order: OrderId,
+        _currency: &Currency,
+        _lines: &[LineRequest],
+    ) -> Result<Reservation, StoreError> {
+        todo!()
+    }
+    async fn record_order(&self, _order: &Order, _key: &IdempotencyKey) -> Result<(), StoreError> {
+        todo!()
+    }
+    async fn reject_order_request(
+        &self,
+        _user: UserId,
+        _key: &IdempotencyKey,
+    ) -> Result<(), StoreError> {
+        todo!()
+    }
+    async fn mark_order_cancelled(&self, _order: OrderId) -> Result<CancelOutcome, StoreError> {
+        todo!()
+    }
+    async fn release_stock(&self, _order: OrderId) -> Result<Vec<ProductId>, StoreError> {
+        todo!()
+    }
+    async fn finish_cancellation(&self, _order: OrderId) -> Result<(), StoreError> {
+        todo!()
+    }
+    async fn unfinished_order_requests(
+        &self,
+        _older_than: DateTime<Utc>,
+        _limit: u32,
+    ) -> Result<Vec<OrderRequest>, StoreError> {
+        todo!()
+    }
+    async fn orders_by_ids(
+        &self,
+        _ids: &[OrderId],
+        _reader: Option<UserId>,
+    ) -> Result<Vec<Order>, StoreError> {
+        todo!()
+    }
+    async fn order_history(
+        &self,
+        _user: UserId,
+        _first: u32,
+        _after: Option<OrderCursor>,
+        _reader: Option<UserId>,
+    ) -> Result<Vec<Order>, StoreError> {
+        todo!()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,5 +1,4 @@
-//! The user model and the value types that validate on construction, so a `User` or `NewUser`
-//! can only hold well-formed data.
+//! Users and the value types of sign-up and sign-in.
 //!
 //! Non-obvious: `Email` is lowercased when parsed, so equality and the store's unique index on
 //! `lower(email)` agree; the original casing a user typed is not kept.
@@ -8,7 +7,8 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{DEFAULT_SHARD, UserId};
+use super::invalid;
+use crate::ids::{UserId, pick_shard};
 
 /// A value that failed validation; `field` names the input field for the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,10 +16,6 @@ use crate::ids::{DEFAULT_SHARD, UserId};
 pub struct InvalidInput {
     pub field: &'static str,
     pub reason: &'static str,
-}
-
-fn invalid<T>(field: &'static str, reason: &'static str) -> Result<T, InvalidInput> {
-    Err(InvalidInput { field, reason })
 }
 
 /// A trimmed, lowercased email address with exactly one `@`.
@@ -164,10 +160,10 @@ pub struct NewUser {
 }
 
 impl NewUser {
-    /// A non-staff user with a fresh id on the default shard.
+    /// A non-staff user with a fresh id on a random logical shard.
     pub fn new(email: Email, name: DisplayName, password_hash: PasswordHash) -> Self {
         Self {
-            id: UserId::new(DEFAULT_SHARD),
+            id: UserId::new(pick_shard()),
             email,
             name,
             password_hash,

@@ -1,0 +1,26 @@
+//! Named points where the process can be made to die on purpose, so tests can prove that a
+//! crash between two steps of the saga loses nothing and applies nothing twice.
+//!
+//! Set `POLYGATE_CRASH_AT=<point>` (e.g. `after_reserve`) and the process aborts — no unwinding,
+//! no destructors, like a `kill -9` — the first time it reaches that point. Unset, a point costs
+//! one relaxed load of a cached value.
+
+use std::sync::OnceLock;
+
+pub const ENV: &str = "POLYGATE_CRASH_AT";
+
+/// After the order request is stored, before stock is reserved.
+pub const AFTER_OPEN: &str = "after_open";
+/// After stock is reserved, before the order is written.
+pub const AFTER_RESERVE: &str = "after_reserve";
+/// After the order is marked cancelled, before its stock is released.
+pub const AFTER_CANCEL_MARK: &str = "after_cancel_mark";
+
+pub fn reached(point: &str) {
+    static ARMED: OnceLock<Option<String>> = OnceLock::new();
+    let armed = ARMED.get_or_init(|| std::env::var(ENV).ok().filter(|p| !p.is_empty()));
+    if armed.as_deref() == Some(point) {
+        eprintln!("{ENV}={point}: aborting on purpose");
+        std::process::abort();
+    }
+}
