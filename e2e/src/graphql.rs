@@ -31,6 +31,19 @@ impl Client {
         self.post_with_headers(query, variables, &[]).await
     }
 
+    /// POSTs a query; `Err` when no HTTP response arrives (e.g. the server died mid-request).
+    pub async fn try_query(&self, query: &str, variables: Value) -> Result<Value, String> {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        response.json().await.map_err(|e| e.to_string())
+    }
+
     pub async fn post_with_headers(
         &self,
         query: &str,

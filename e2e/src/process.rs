@@ -100,6 +100,18 @@ impl Service {
         }
     }
 
+    /// Waits up to `limit` for the process to exit on its own; true when it did.
+    pub fn wait_exit(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// Stops the process now (e.g. to show a subgraph outage mid-test).
     pub fn stop(&mut self) {
         let _ = self.child.kill();

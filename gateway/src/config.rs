@@ -87,18 +87,29 @@ pub struct LimitsConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SubgraphsConfig {
-    pub commerce: SubgraphConfig,
+    pub commerce: CommerceSubgraphConfig,
     pub session: SessionSubgraphConfig,
 }
 
-/// How the gateway reaches one subgraph: in-process on a store, or over HTTP at `url`.
+/// The commerce subgraph: in-process on its store (one database, or a catalog database plus
+/// shard databases, each with an optional replica) behind a product cache, or over HTTP at `url`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SubgraphConfig {
-    /// `embedded`, or the store's URL (`postgres://…`, `redis://…`).
+pub struct CommerceSubgraphConfig {
+    /// `embedded`, or the catalog database's URL (`postgres://…`), also the first shard home.
     pub store: String,
     /// When set, the subgraph runs as its own service at this URL and is called over HTTP.
     pub url: Option<String>,
+    /// A streaming replica of `store` for reads that tolerate lag.
+    pub replica: Option<String>,
+    /// Further shard databases, name → `postgres://…`.
+    pub shards: BTreeMap<String, String>,
+    /// Replicas of shard databases, name → `postgres://…`.
+    pub shard_replicas: BTreeMap<String, String>,
+    /// Product cache: `embedded` (in-process memory), `redis://…`, `redis-cluster://…` or `off`.
+    pub cache: String,
+    /// How often abandoned order requests are finished, and how old they must be.
+    pub sweep_every_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,11 +151,16 @@ impl Default for LimitsConfig {
     }
 }
 
-impl Default for SubgraphConfig {
+impl Default for CommerceSubgraphConfig {
     fn default() -> Self {
         Self {
             store: EMBEDDED.to_owned(),
             url: None,
+            replica: None,
+            shards: BTreeMap::new(),
+            shard_replicas: BTreeMap::new(),
+            cache: EMBEDDED.to_owned(),
+            sweep_every_secs: 30,
         }
     }
 }
@@ -225,6 +241,43 @@ impl Config {
             &["sqlite", "postgres", "postgresql"],
         )?;
         check_url("subgraphs.commerce.url", c.url.as_deref())?;
+        let postgres_only = ["postgres", "postgresql"];
+        if let Some(replica) = &c.replica {
+            check_store("subgraphs.commerce.replica", replica, &postgres_only)?;
+        }
+        for (section, urls) in [("shards", &c.shards), ("shard_replicas", &c.shard_replicas)] {
+            for (name, url) in urls {
+                check_store(
+                    &format!("subgraphs.commerce.{section}.{name}"),
+                    url,
+                    &postgres_only,
+                )?;
+                if url == EMBEDDED {
+                    return Err(invalid(
+                        format!("subgraphs.commerce.{section}.{name}"),
+                        "must be a postgres:// URL",
+                    ));
+                }
+            }
+        }
+        let uses_postgres_topology = c.replica.is_some() || !c.shards.is_empty();
+        if uses_postgres_topology && !c.store.starts_with("postgres") {
+            return Err(invalid(
+                "subgraphs.commerce.store",
+                "must be a postgres:// URL when replica or shards are set",
+            ));
+        }
+        check_store(
+            "subgraphs.commerce.cache",
+            &c.cache,
+            &["redis", "rediss", "redis-cluster", "memory", "off"],
+        )?;
+        if c.sweep_every_secs == 0 {
+            return Err(invalid(
+                "subgraphs.commerce.sweep_every_secs",
+                "must be greater than 0",
+            ));
+        }
         let s = &self.subgraphs.session;
         check_store(
             "subgraphs.session.store",
@@ -386,6 +439,41 @@ mod tests {
             "postgres://u:secret@db:5432/commerce"
         );
         assert!(!config.all_embedded());
+    }
+
+    #[test]
+    fn shard_databases_come_from_the_file_or_the_environment() {
+        let config = load(
+            "[subgraphs.commerce]\nstore = \"postgres://db/a\"\n\
+             [subgraphs.commerce.shards]\nb = \"postgres://db2/b\"\n",
+            &[(
+                "POLYGATE_SUBGRAPHS__COMMERCE__SHARDS__C",
+                "postgres://db3/c",
+            )],
+        )
+        .unwrap();
+        let shards = &config.subgraphs.commerce.shards;
+        assert_eq!(shards.keys().collect::<Vec<_>>(), ["b", "c"]);
+        assert_eq!(shards["c"], "postgres://db3/c");
+    }
+
+    #[test]
+    fn a_bad_shard_or_replica_url_is_refused_by_its_key() {
+        let err = load(
+            "[subgraphs.commerce]\nstore = \"postgres://db/a\"\n\
+             [subgraphs.commerce.shards]\nb = \"redis://db2\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("subgraphs.commerce.shards.b"),
+            "{err}"
+        );
+        let err = load("[subgraphs.commerce]\nreplica = \"postgres://r/a\"\n", &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("subgraphs.commerce.store"),
+            "{err}"
+        );
     }
 
     #[test]

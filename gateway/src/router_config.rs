@@ -56,6 +56,14 @@ pub fn render(config: &Config, supergraph: &Path) -> Value {
             "router": { "request_timeout": format!("{}ms", limits.request_timeout_ms) },
         },
         "override_subgraph_urls": { "subgraphs": overrides },
+        // Our subgraphs word their errors for clients (internal details are logged, never
+        // returned), so their messages pass; a foreign subgraph's stay masked by default.
+        "error_masking": {
+            "subgraphs": {
+                (polygate_commerce::NAME): { "enabled": false },
+                (polygate_session::NAME): { "enabled": false },
+            }
+        },
         "plugins": plugins,
     })
 }

@@ -38,6 +38,22 @@ pub fn commerce_store_url(config: &Config) -> String {
     }
 }
 
+/// The commerce store settings `[subgraphs.commerce]` describes.
+pub fn commerce_settings(config: &Config) -> polygate_commerce::StoreSettings {
+    let c = &config.subgraphs.commerce;
+    polygate_commerce::StoreSettings {
+        url: commerce_store_url(config),
+        replica: c.replica.clone(),
+        shards: c.shards.clone(),
+        shard_replicas: c.shard_replicas.clone(),
+        cache: if c.cache == EMBEDDED {
+            "memory".to_owned()
+        } else {
+            c.cache.clone()
+        },
+    }
+}
+
 pub fn session_store_url(config: &Config) -> String {
     let store = &config.subgraphs.session.store;
     if store == EMBEDDED {
@@ -63,11 +79,16 @@ pub async fn connect(config: &Config) -> anyhow::Result<Stores> {
             if config.subgraphs.commerce.store == EMBEDDED {
                 ensure_dir(&config.server.data_dir)?;
             }
-            let url = commerce_store_url(config);
-            let store = polygate_commerce::connect(&url).await.with_context(|| {
-                format!("subgraphs.commerce.store: cannot open `{}`", redact(&url))
+            let settings = commerce_settings(config);
+            let opened = polygate_commerce::open(&settings).await.with_context(|| {
+                format!(
+                    "subgraphs.commerce.store: cannot open `{}`",
+                    redact(&settings.url)
+                )
             })?;
-            Some(store)
+            let sweep_every = Duration::from_secs(config.subgraphs.commerce.sweep_every_secs);
+            polygate_commerce::spawn_background(&opened, sweep_every);
+            Some(opened.store)
         }
     };
     let session_url = session_store_url(config);

@@ -8,6 +8,11 @@
 -- the SKU and price as sold anyway.
 ALTER TABLE order_items DROP CONSTRAINT order_items_product_id_fkey;
 
+-- Products of a category are paged by id (keyset): the index must carry id after category_id,
+-- or each page sorts the whole category.
+DROP INDEX products_category_id_idx;
+CREATE INDEX products_category_id_idx ON products (category_id, id);
+
 -- The saga log of placeOrder/cancelOrder (buyer's shard). Written first, so a retry with the
 -- same key, or the sweeper after a crash, can finish the order from this row alone.
 CREATE TABLE order_requests (
@@ -75,3 +80,8 @@ CREATE TABLE user_emails (
     user_id    BIGINT      NOT NULL,
     claimed_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- Users registered before this migration are claimed in place.
+INSERT INTO user_emails (email, user_id, claimed_at)
+SELECT lower(email), id, created_at FROM users
+ON CONFLICT (email) DO NOTHING;

@@ -56,3 +56,17 @@ CREATE TABLE stock_movements (
     quantity        INTEGER NOT NULL CHECK (quantity > 0),
     created_at      INTEGER NOT NULL
 ) STRICT;
+
+-- 0002's view truncated its floating-point "now" to whole milliseconds, which lands one
+-- millisecond early most of the time: a price set (or a product created) this millisecond stayed
+-- invisible until the next one, so an order placed right after it found no price. Rounding
+-- gives the exact millisecond SQLite read from the clock.
+DROP VIEW current_prices;
+CREATE VIEW current_prices AS
+SELECT p.product_id, p.currency, p.amount_minor, p.valid_from
+FROM prices p
+WHERE p.valid_from = (
+    SELECT max(q.valid_from) FROM prices q
+    WHERE q.product_id = p.product_id AND q.currency = p.currency
+      AND q.valid_from <= CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+);

@@ -3,8 +3,9 @@
 //!
 //! Non-obvious: the generator keeps one process-wide `(millisecond, sequence)` counter and, when
 //! the 1024 ids of a millisecond run out (or the wall clock steps back), it borrows the next
-//! millisecond instead of waiting. Ids stay unique and strictly increasing within a process, so
-//! keyset pagination by id is also creation order. Users, products and orders all use [`generate`].
+//! millisecond instead of waiting. Ids stay unique within a process and increase with time to the
+//! millisecond (within one millisecond they order by shard, then sequence), so keyset pagination
+//! by id is creation order at millisecond resolution. Users, products and orders all use [`generate`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -55,6 +56,12 @@ fn now_ms_since_epoch() -> u64 {
     unix_ms.saturating_sub(EPOCH_UNIX_MS)
 }
 
+/// The instant (to the millisecond) encoded in a raw id.
+pub fn created_at_of(raw: i64) -> chrono::DateTime<chrono::Utc> {
+    let ms = (raw as u64 >> (SHARD_BITS + SEQUENCE_BITS)) + EPOCH_UNIX_MS;
+    chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default()
+}
+
 /// The shard encoded in a raw id.
 pub fn shard_of(raw: i64) -> u16 {
     ((raw as u64 >> SEQUENCE_BITS) & u64::from(MAX_SHARD)) as u16
@@ -94,6 +101,11 @@ macro_rules! id_type {
             /// The logical shard encoded in the id.
             pub fn shard(self) -> u16 {
                 shard_of(self.0)
+            }
+
+            /// When the id was generated, to the millisecond.
+            pub fn created_at(self) -> chrono::DateTime<chrono::Utc> {
+                created_at_of(self.0)
             }
         }
 
@@ -173,6 +185,14 @@ mod tests {
         for shard in [0, 1, 42, MAX_SHARD] {
             assert_eq!(UserId::new(shard).shard(), shard);
         }
+    }
+
+    #[test]
+    fn the_creation_instant_round_trips_to_the_millisecond() {
+        let before = chrono::Utc::now().timestamp_millis();
+        let id = OrderId::new(9);
+        let at = id.created_at().timestamp_millis();
+        assert!(at >= before && at - before < 1000, "{before} {at}");
     }
 
     #[test]

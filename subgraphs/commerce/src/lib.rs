@@ -11,7 +11,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use polygate_kit::auth::SessionIssuer;
 
+pub mod cache;
 pub mod domain;
+pub mod generator;
 pub mod ids;
 pub mod maintenance;
 pub mod migrate;
@@ -20,8 +22,10 @@ pub mod password;
 pub mod probe;
 pub mod schema;
 pub mod seed;
+pub mod settings;
 pub mod store;
 
+pub use cache::{CacheSettings, CachingStore, ProductCache, with_cache};
 pub use domain::{
     DisplayName, Email, InvalidInput, NewUser, Password, PasswordHash, User, UserWithHash,
 };
@@ -29,6 +33,7 @@ pub use ids::{MalformedId, UserId};
 pub use password::{HashError, PasswordHasher};
 pub use schema::{CommerceSchema, Mutation, Query, sdl};
 pub use seed::{SeedReport, SeededUser, seed_demo};
+pub use settings::{OpenedStore, StoreSettings, open, spawn_background};
 pub use store::{CommerceStore, PostgresStore, SqliteStore, StoreError};
 
 /// The subgraph's name in metrics, logs and the gateway's supergraph.

@@ -1,10 +1,14 @@
 //! The commerce GraphQL schema (Apollo Federation v2): building it and the helpers its resolvers
-//! share. Users live in `schema/user.rs`, queries and mutations in their own files.
+//! share. Users, products, orders and money each have their own file; the root `Query` and
+//! `Mutation` list the fields and hand the work to them.
 //!
-//! Non-obvious: one `DataLoader` (without a cache) lives in the schema data rather than per
-//! request, so every user load in a request — `_entities` representations included — is batched
-//! into one `users_by_ids` call, and nothing stale survives between requests.
+//! Non-obvious: the `DataLoader`s (without a cache) live in the schema data rather than per
+//! request, so every load of one type in a request — `_entities` representations included — is
+//! batched into one store call, and nothing stale survives between requests. Product and order
+//! loads are keyed by id *and* reader (the viewer), because the store routes a reader to where
+//! their own writes are visible; one request has one viewer, so it still costs one call.
 
+use std::str::FromStr;
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
@@ -13,15 +17,24 @@ use polygate_kit::auth::SessionIssuer;
 use polygate_kit::error::internal_error;
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
+use crate::domain::InvalidInput;
 use crate::ids::UserId;
 use crate::password::PasswordHasher;
 use crate::store::{CommerceStore, StoreError};
 
+mod money;
 mod mutation;
+mod order;
+mod product;
 mod query;
 mod user;
 
+pub use money::{Long, MoneyNode};
 pub use mutation::{AuthPayload, Mutation, RegisterInput};
+pub use order::{
+    OrderItemInput, OrderLineNode, OrderLoader, OrderNode, OrderPage, PlaceOrderInput,
+};
+pub use product::{ProductLoader, ProductNode, ProductPage, RestockInput, SetPriceInput};
 pub use query::{Query, UserPage};
 pub use user::{UserLoader, UserNode};
 
@@ -37,12 +50,16 @@ pub fn build(
     hasher: PasswordHasher,
 ) -> CommerceSchema {
     let users = DataLoader::new(UserLoader::new(store.clone()), tokio::spawn);
+    let products = DataLoader::new(ProductLoader::new(store.clone()), tokio::spawn);
+    let orders = DataLoader::new(OrderLoader::new(store.clone()), tokio::spawn);
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .data(store)
         .data(Issuer(issuer))
         .data(hasher)
         .data(users)
+        .data(products)
+        .data(orders)
         .finish()
 }
 
@@ -60,12 +77,89 @@ pub fn sdl() -> String {
 
 /// The user id in an `ID` argument, or `BAD_USER_INPUT` naming `field`.
 pub(crate) fn parse_user_id(id: &ID, field: &str) -> async_graphql::Result<UserId> {
-    id.parse::<UserId>().map_err(|_| {
+    parse_id(id, field, "user")
+}
+
+/// The id of a `what` (user, product, order) in an `ID` argument, or `BAD_USER_INPUT` naming
+/// `field`.
+pub(crate) fn parse_id<T: FromStr>(id: &ID, field: &str, what: &str) -> async_graphql::Result<T> {
+    id.parse::<T>().map_err(|_| {
         api_error(
             ErrorCode::BadUserInput,
-            format!("{field}: not a valid user id"),
+            format!("{field}: not a valid {what} id"),
         )
     })
+}
+
+/// Largest `first` any paged field accepts.
+pub const MAX_PAGE: i32 = 100;
+
+/// `first` of a paged field (`default` when omitted) as a row count; `BAD_USER_INPUT` outside
+/// 1 to [`MAX_PAGE`].
+pub(crate) fn page_size(first: Option<i32>, default: i32) -> async_graphql::Result<u32> {
+    let first = first.unwrap_or(default);
+    if (1..=MAX_PAGE).contains(&first) {
+        Ok(first as u32)
+    } else {
+        Err(api_error(
+            ErrorCode::BadUserInput,
+            format!("first: must be between 1 and {MAX_PAGE}"),
+        ))
+    }
+}
+
+/// A value that failed the domain rules: `BAD_USER_INPUT`, the message naming the field.
+pub(crate) fn bad_input(err: InvalidInput) -> async_graphql::Error {
+    api_error(ErrorCode::BadUserInput, err.to_string())
+}
+
+/// The signed-in viewer and their user id; `UNAUTHENTICATED` without a session.
+pub(crate) fn signed_in<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Viewer, UserId)> {
+    let viewer = Viewer::require(ctx)?;
+    let id = viewer
+        .user_id
+        .parse()
+        .map_err(|_| api_error(ErrorCode::Unauthenticated, "the session's user is unknown"))?;
+    Ok((viewer, id))
+}
+
+/// The signed-in staff member's user id: `UNAUTHENTICATED` without a session, `FORBIDDEN` for
+/// anyone else. `action` completes "only staff may …".
+pub(crate) fn staff_only(ctx: &Context<'_>, action: &str) -> async_graphql::Result<UserId> {
+    let (viewer, id) = signed_in(ctx)?;
+    if viewer.staff {
+        Ok(id)
+    } else {
+        Err(api_error(
+            ErrorCode::Forbidden,
+            format!("only staff may {action}"),
+        ))
+    }
+}
+
+/// The viewer's user id as the `reader` of store reads; `None` when anonymous.
+pub(crate) fn reader(ctx: &Context<'_>) -> Option<UserId> {
+    ctx.data_opt::<Viewer>()
+        .and_then(|v| v.user_id.parse().ok())
+}
+
+/// A batch-loader key: what to load and the reader it is loaded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReadKey<I> {
+    pub id: I,
+    pub reader: Option<UserId>,
+}
+
+/// The ids of `keys` grouped by reader, one group per store call.
+pub(crate) fn by_reader<I: Copy>(keys: &[ReadKey<I>]) -> Vec<(Option<UserId>, Vec<I>)> {
+    let mut groups: Vec<(Option<UserId>, Vec<I>)> = Vec::new();
+    for key in keys {
+        match groups.iter_mut().find(|(reader, _)| *reader == key.reader) {
+            Some((_, ids)) => ids.push(key.id),
+            None => groups.push((key.reader, vec![key.id])),
+        }
+    }
+    groups
 }
 
 /// A store failure as the client sees it: `STORE_UNAVAILABLE`, details only in the log.

@@ -23,37 +23,20 @@ where
     .await;
 }
 
-#[tokio::test]
-async fn create_then_find_by_email() {
-    on_fresh_database(|s| async move { conformance::create_then_find_by_email(&s).await }).await;
+/// One test per conformance check, each on a database of its own, on a multi-threaded runtime
+/// so that concurrent store calls (the 50 buyers) really overlap.
+macro_rules! on_postgres {
+    ($($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                on_fresh_database(|s| async move { conformance::$check(&s).await }).await;
+            }
+        )*
+    };
 }
 
-#[tokio::test]
-async fn duplicate_email_is_a_conflict() {
-    on_fresh_database(|s| async move { conformance::duplicate_email_is_a_conflict(&s).await })
-        .await;
-}
-
-#[tokio::test]
-async fn users_by_ids_returns_exactly_the_asked_users() {
-    on_fresh_database(|s| async move {
-        conformance::users_by_ids_returns_exactly_the_asked_users(&s).await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn list_users_pages_without_gaps_or_duplicates() {
-    on_fresh_database(|s| async move {
-        conformance::list_users_pages_without_gaps_or_duplicates(&s).await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn ping_succeeds() {
-    on_fresh_database(|s| async move { conformance::ping_succeeds(&s).await }).await;
-}
+polygate_commerce::commerce_store_checks!(on_postgres);
 
 #[tokio::test]
 async fn all_checks_pass_on_one_database() {

@@ -4,32 +4,20 @@ mod common;
 
 use polygate_commerce::store::conformance;
 
-#[tokio::test]
-async fn create_then_find_by_email() {
-    conformance::create_then_find_by_email(common::sqlite_store().await.as_ref()).await;
+/// One test per conformance check, each on a fresh file, on a multi-threaded runtime so that
+/// concurrent store calls (the 50 buyers) really overlap.
+macro_rules! on_sqlite {
+    ($($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                conformance::$check(common::sqlite_store().await.as_ref()).await;
+            }
+        )*
+    };
 }
 
-#[tokio::test]
-async fn duplicate_email_is_a_conflict() {
-    conformance::duplicate_email_is_a_conflict(common::sqlite_store().await.as_ref()).await;
-}
-
-#[tokio::test]
-async fn users_by_ids_returns_exactly_the_asked_users() {
-    let store = common::sqlite_store().await;
-    conformance::users_by_ids_returns_exactly_the_asked_users(store.as_ref()).await;
-}
-
-#[tokio::test]
-async fn list_users_pages_without_gaps_or_duplicates() {
-    let store = common::sqlite_store().await;
-    conformance::list_users_pages_without_gaps_or_duplicates(store.as_ref()).await;
-}
-
-#[tokio::test]
-async fn ping_succeeds() {
-    conformance::ping_succeeds(common::sqlite_store().await.as_ref()).await;
-}
+polygate_commerce::commerce_store_checks!(on_sqlite);
 
 #[tokio::test]
 async fn all_checks_pass_on_one_database() {

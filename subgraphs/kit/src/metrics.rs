@@ -6,7 +6,10 @@
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use prometheus::{HistogramVec, IntCounterVec, register_histogram_vec, register_int_counter_vec};
+use prometheus::{
+    GaugeVec, HistogramVec, IntCounterVec, register_gauge_vec, register_histogram_vec,
+    register_int_counter_vec,
+};
 
 /// Store calls by subgraph, store engine and operation, with their latency.
 pub static STORE_CALL_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
@@ -21,7 +24,8 @@ pub static STORE_CALL_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
-/// Cache look-ups by cache name and result (`hit` / `miss`).
+/// Cache look-ups by cache name and result (`hit` / `miss` / `error`: the cache failed and the
+/// store answered).
 pub static CACHE_LOOKUPS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "polygate_cache_lookups_total",
@@ -30,6 +34,34 @@ pub static CACHE_LOOKUPS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
     .expect("metric registers once")
 });
+
+/// Share of a cache's look-ups answered from the cache since the process started:
+/// `hit / (hit + miss + error)` of [`CACHE_LOOKUPS`]. Errors count against the ratio, so an
+/// outage of the cache shows as a falling ratio, not a flattering one. For a windowed ratio use
+/// the counters in PromQL (`rate(...{result="hit"}) / rate(...)`).
+pub static CACHE_HIT_RATIO: LazyLock<GaugeVec> = LazyLock::new(|| {
+    register_gauge_vec!(
+        "polygate_cache_hit_ratio",
+        "Share of cache look-ups answered from the cache since start",
+        &["cache"]
+    )
+    .expect("metric registers once")
+});
+
+/// Counts `hits`, `misses` and `errors` look-ups of `cache` and refreshes its hit ratio.
+pub fn record_cache_lookups(cache: &str, hits: u64, misses: u64, errors: u64) {
+    let counter = |result: &str| CACHE_LOOKUPS.with_label_values(&[cache, result]);
+    let (hit, miss, error) = (counter("hit"), counter("miss"), counter("error"));
+    hit.inc_by(hits);
+    miss.inc_by(misses);
+    error.inc_by(errors);
+    let total = hit.get() + miss.get() + error.get();
+    if total > 0 {
+        CACHE_HIT_RATIO
+            .with_label_values(&[cache])
+            .set(hit.get() as f64 / total as f64);
+    }
+}
 
 /// Times one store call and records it when finished.
 pub struct StoreCallTimer {

@@ -51,6 +51,11 @@ pub mod postgres {
     /// Where the test command's PostgreSQL listens (an admin URL).
     pub const URL_VAR: &str = "POLYGATE_TEST_POSTGRES_URL";
 
+    /// A second server, for tests that need two physical databases (sharding).
+    pub const SECOND_URL_VAR: &str = "POLYGATE_TEST_POSTGRES2_URL";
+    /// A streaming replica of the [`URL_VAR`] server.
+    pub const REPLICA_URL_VAR: &str = "POLYGATE_TEST_POSTGRES_REPLICA_URL";
+
     /// Creates a database named after `prefix`, runs `check` with its URL, then drops it, also
     /// when `check` panics. Returns at once (test skipped, see [`super::server_url`]) when no
     /// server is configured.
@@ -59,30 +64,56 @@ pub mod postgres {
         F: FnOnce(String) -> Fut,
         Fut: Future<Output = ()>,
     {
-        let Some(admin_url) = super::server_url(URL_VAR) else {
-            return;
-        };
+        with_fresh_databases(prefix, &[URL_VAR], |mut urls| check(urls.remove(0))).await;
+    }
+
+    /// Like [`with_fresh_database`], with one fresh database on each server named by `vars`
+    /// (environment variables holding admin URLs); `check` gets their URLs in the same order.
+    pub async fn with_fresh_databases<F, Fut>(prefix: &str, vars: &[&str], check: F)
+    where
+        F: FnOnce(Vec<String>) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let mut admins = Vec::new();
+        for var in vars {
+            let Some(admin_url) = super::server_url(var) else {
+                return;
+            };
+            admins.push(admin_url);
+        }
         let name = super::unique_name(prefix);
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .expect("connect to the test server as admin");
-        admin
-            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .expect("create the test database");
-        let mut url = url::Url::parse(&admin_url).expect("a valid admin URL");
-        url.set_path(&name);
+        let mut urls = Vec::new();
+        for admin_url in &admins {
+            let mut admin = PgConnection::connect(admin_url)
+                .await
+                .expect("connect to the test server as admin");
+            admin
+                .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+                .await
+                .expect("create the test database");
+            urls.push(database_url(admin_url, &name));
+        }
 
-        let outcome = AssertUnwindSafe(check(url.to_string()))
-            .catch_unwind()
-            .await;
+        let outcome = AssertUnwindSafe(check(urls)).catch_unwind().await;
 
-        admin
-            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
-            .await
-            .expect("drop the test database");
+        for admin_url in &admins {
+            let mut admin = PgConnection::connect(admin_url)
+                .await
+                .expect("connect to the test server as admin");
+            admin
+                .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                .await
+                .expect("drop the test database");
+        }
         if let Err(panic) = outcome {
             std::panic::resume_unwind(panic);
         }
+    }
+
+    /// `server_url` with its path (database name) replaced by `database`.
+    pub fn database_url(server_url: &str, database: &str) -> String {
+        let mut url = url::Url::parse(server_url).expect("a valid server URL");
+        url.set_path(database);
+        url.to_string()
     }
 }

@@ -164,17 +164,19 @@ pub struct OrderRequest {
 }
 
 impl OrderRequest {
-    /// A new request with a fresh order id on the buyer's shard, created now (milliseconds).
+    /// A new request with a fresh order id on the buyer's shard, created now. `created_at` is
+    /// the instant in the id, so an order id alone names its month partition.
     pub fn new(
         user: UserId,
         key: IdempotencyKey,
         currency: Currency,
         lines: Vec<LineRequest>,
     ) -> Self {
+        let order_id = OrderId::new(user.shard());
         Self {
             fingerprint: fingerprint(&currency, &lines),
-            order_id: OrderId::new(user.shard()),
-            created_at: now_ms(),
+            order_id,
+            created_at: order_id.created_at(),
             user,
             key,
             currency,

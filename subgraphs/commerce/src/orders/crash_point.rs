@@ -1,9 +1,10 @@
 //! Named points where the process can be made to die on purpose, so tests can prove that a
 //! crash between two steps of the saga loses nothing and applies nothing twice.
 //!
-//! Set `POLYGATE_CRASH_AT=<point>` (e.g. `after_reserve`) and the process aborts — no unwinding,
-//! no destructors, like a `kill -9` — the first time it reaches that point. Unset, a point costs
-//! one relaxed load of a cached value.
+//! Set `POLYGATE_CRASH_AT=<point>` (e.g. `after_reserve`) and the process sends itself SIGKILL —
+//! no unwinding, no destructors, no signal handler can intervene — the first time it reaches that
+//! point. (`abort()` is not enough: the router installs a SIGABRT handler.) Unset, a point costs
+//! one load of a cached value.
 
 use std::sync::OnceLock;
 
@@ -20,7 +21,11 @@ pub fn reached(point: &str) {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
     let armed = ARMED.get_or_init(|| std::env::var(ENV).ok().filter(|p| !p.is_empty()));
     if armed.as_deref() == Some(point) {
-        eprintln!("{ENV}={point}: aborting on purpose");
-        std::process::abort();
+        eprintln!("{ENV}={point}: killing this process on purpose");
+        // SAFETY: kill(2) with our own pid and a constant signal has no memory-safety conditions.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+        unreachable!("SIGKILL cannot be caught");
     }
 }

@@ -1,17 +1,20 @@
-//! Mutations: registration, sign-in and sign-out.
+//! Mutations: registration, sign-in and sign-out here; placing and cancelling orders, restocking
+//! and pricing hand over to `order.rs` and `product.rs`.
 //!
 //! Non-obvious: an unknown email and a wrong password give the same `UNAUTHENTICATED` error, and
 //! an unknown (or malformed) email still pays for one dummy argon2 verification, so neither the
 //! message nor the timing tells whether an account exists.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use polygate_kit::auth::SessionIssuer;
 use polygate_kit::error::internal_error;
 use polygate_kit::{ErrorCode, api_error};
 
+use super::order::{self, OrderNode, PlaceOrderInput};
+use super::product::{self, ProductNode, RestockInput, SetPriceInput};
 use super::user::UserNode;
-use super::{Issuer, store, store_failed};
-use crate::domain::{DisplayName, Email, InvalidInput, NewUser, Password};
+use super::{Issuer, bad_input, store, store_failed};
+use crate::domain::{DisplayName, Email, NewUser, Password};
 use crate::password::PasswordHasher;
 use crate::store::StoreError;
 
@@ -31,10 +34,6 @@ pub struct AuthPayload {
     /// When the session ends at the latest, in Unix seconds.
     pub expires_at: i64,
     pub user: UserNode,
-}
-
-fn bad_input(err: InvalidInput) -> async_graphql::Error {
-    api_error(ErrorCode::BadUserInput, err.to_string())
 }
 
 fn wrong_credentials() -> async_graphql::Error {
@@ -119,5 +118,29 @@ impl Mutation {
             .revoke_token(&token)
             .await
             .map_err(|e| internal_error(ErrorCode::StoreUnavailable, &e))
+    }
+
+    /// Places an order for the signed-in user, once per `idempotencyKey`: a retry returns the
+    /// first order. `BAD_USER_INPUT` naming the field (`items[2].quantity: …`), `OUT_OF_STOCK`,
+    /// `CONFLICT` when the key was used for a different order.
+    async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> Result<OrderNode> {
+        order::place(ctx, input).await
+    }
+
+    /// Cancels an order and gives its stock back: the buyer or staff. `CONFLICT` once it has
+    /// shipped; cancelling a cancelled order returns it again.
+    async fn cancel_order(&self, ctx: &Context<'_>, id: ID) -> Result<OrderNode> {
+        order::cancel(ctx, id).await
+    }
+
+    /// Adds stock to a warehouse; staff only. A retry with the same `idempotencyKey` changes
+    /// nothing; the key reused for a different restock is a `CONFLICT`.
+    async fn restock(&self, ctx: &Context<'_>, input: RestockInput) -> Result<ProductNode> {
+        product::restock(ctx, input).await
+    }
+
+    /// Sets a product's current price in one currency; staff only.
+    async fn set_price(&self, ctx: &Context<'_>, input: SetPriceInput) -> Result<ProductNode> {
+        product::set_price(ctx, input).await
     }
 }

@@ -1,14 +1,18 @@
-//! Queries: the signed-in user, one user, the staff-only user list, and the federation entity
-//! resolver for `User`.
+//! Queries: the signed-in user, one user, the staff-only user list, the catalog, one order, and
+//! the federation entity resolvers for `User`, `Product` and `Order`. The work behind the
+//! product and order fields lives in `product.rs` and `order.rs`.
 //!
-//! Non-obvious: `users` fetches one row more than asked to learn `hasNextPage` without a count.
+//! Non-obvious: paged fields fetch one row more than asked to learn `hasNextPage` without a
+//! count.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
+use super::order::{self, OrderNode};
+use super::product::{self, ProductNode, ProductPage};
 use super::user::{UserNode, load_user};
-use super::{may_see, parse_user_id, store, store_failed};
-use crate::ids::UserId;
+use super::{may_see, page_size, parse_id, parse_user_id, signed_in, store, store_failed};
+use crate::ids::ProductId;
 
 pub struct Query;
 
@@ -21,18 +25,11 @@ pub struct UserPage {
     pub has_next_page: bool,
 }
 
-/// Largest `first` the `users` query accepts.
-pub const MAX_PAGE: i32 = 100;
-
 #[Object]
 impl Query {
     /// The signed-in user; `UNAUTHENTICATED` without a session.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<UserNode>> {
-        let viewer = Viewer::require(ctx)?;
-        let id: UserId = viewer
-            .user_id
-            .parse()
-            .map_err(|_| api_error(ErrorCode::Unauthenticated, "the session's user is unknown"))?;
+        let (_, id) = signed_in(ctx)?;
         match load_user(ctx, id).await? {
             Some(user) => Ok(Some(user)),
             None => Err(api_error(
@@ -65,18 +62,11 @@ impl Query {
         if !Viewer::require(ctx)?.staff {
             return Err(api_error(ErrorCode::Forbidden, "only staff may list users"));
         }
-        let first = first.unwrap_or(20);
-        if !(1..=MAX_PAGE).contains(&first) {
-            return Err(api_error(
-                ErrorCode::BadUserInput,
-                format!("first: must be between 1 and {MAX_PAGE}"),
-            ));
-        }
+        let first = page_size(first, 20)?;
         let after = after
             .as_ref()
             .map(|a| parse_user_id(a, "after"))
             .transpose()?;
-        let first = first as u32;
         let mut users = store(ctx)
             .list_users(first + 1, after)
             .await
@@ -90,10 +80,51 @@ impl Query {
         })
     }
 
+    /// A product by `id` or by `sku` (exactly one of the two); null when none matches.
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        sku: Option<String>,
+    ) -> Result<Option<ProductNode>> {
+        product::product(ctx, id, sku).await
+    }
+
+    /// Products for sale (of `category`, a slug, when given) in id order, `first` (1 to 100) at
+    /// a time after the `after` cursor.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        category: Option<String>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<ID>,
+    ) -> Result<ProductPage> {
+        product::products(ctx, category, first, after).await
+    }
+
+    /// An order: its buyer and staff only (`FORBIDDEN` for others); `NOT_FOUND` when missing.
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<OrderNode>> {
+        order::order(ctx, id).await
+    }
+
     /// Federation: resolves `User` representations; batched through the user loader.
     #[graphql(entity)]
     async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<UserNode>> {
         let id = parse_user_id(&id, "id")?;
         load_user(ctx, id).await
+    }
+
+    /// Federation: resolves `Product` representations; batched through the product loader.
+    #[graphql(entity)]
+    async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductNode>> {
+        let id = parse_id::<ProductId>(&id, "id", "product")?;
+        product::load_product(ctx, id).await
+    }
+
+    /// Federation: resolves `Order` representations for their buyer or staff only; batched
+    /// through the order loader.
+    #[graphql(entity)]
+    async fn find_order_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<OrderNode>> {
+        order::find_order(ctx, id).await
     }
 }

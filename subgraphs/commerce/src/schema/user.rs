@@ -1,9 +1,9 @@
 //! The `User` entity: its fields, who may see which, and the batch loader behind it.
 //!
-//! Non-obvious: `email` is nullable in the SDL so that hiding it from other viewers (null plus a
-//! `FORBIDDEN` error) nulls only that field, not the whole user. The user returned by `register`
-//! and `login` counts as seen by its owner: the caller just proved it, though no session is
-//! attached to that request yet.
+//! Non-obvious: `email` and `orders` are nullable in the SDL so that hiding them from other
+//! viewers (null plus a `FORBIDDEN` error) nulls only that field, not the whole user. The user
+//! returned by `register` and `login` counts as seen by its owner: the caller just proved it,
+//! though no session is attached to that request yet.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::SecondsFormat;
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
+use super::order::{self, OrderPage};
 use super::{may_see, store_failed};
 use crate::domain::User;
 use crate::ids::UserId;
@@ -77,6 +78,20 @@ impl UserNode {
         self.user
             .created_at
             .to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    /// The user's orders, newest first, `first` (1 to 100) at a time after the `after` cursor.
+    /// Visible to the user themself and to staff; null with `FORBIDDEN` for anyone else
+    /// (`UNAUTHENTICATED` without a session).
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Option<OrderPage>> {
+        order::history(ctx, self.user.id, self.seen_by_owner, first, after)
+            .await
+            .map(Some)
     }
 }
 

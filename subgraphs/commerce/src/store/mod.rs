@@ -37,6 +37,10 @@ pub enum StoreError {
     /// The store could not be reached or did not answer in time.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The logical shard is being moved to another database and refuses writes meanwhile. The
+    /// Postgres adapter retries it itself; callers see it only when a move outlasts the retries.
+    #[error("logical shard {0} is moving to another database")]
+    ShardMoving(u16),
     /// Anything else: a failed query or a row that does not decode.
     #[error("store error: {0}")]
     Other(String),

@@ -1,33 +1,13 @@
-//! Behaviour every [`CommerceStore`] adapter must show, as plain async checks that panic on
-//! failure. The adapters' integration tests run each check against a fresh database.
-//!
-//! Non-obvious: compiled into the library (not `#[cfg(test)]`) so integration tests in `tests/`
-//! and future adapters can call it. Every check uses fresh unique emails, so checks may run one
-//! after another on the same database (`run_all`).
+//! Users: sign-up, lookups by email and id, and paging through all users.
 
 use std::collections::HashSet;
 
 use polygate_kit::testing::unique_name;
 
-use super::{CommerceStore, StoreError};
-use crate::domain::{DisplayName, Email, NewUser, PasswordHash, User};
+use super::{FAKE_HASH, create_user, new_user};
+use crate::domain::Email;
 use crate::ids::UserId;
-
-/// A well-formed PHC string; the store never verifies it.
-const FAKE_HASH: &str = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
-
-fn new_user(tag: &str) -> NewUser {
-    let email = Email::parse(&format!("{}@example.com", unique_name(tag))).expect("valid email");
-    NewUser::new(
-        email,
-        DisplayName::parse(&format!("Conformance {tag}")).expect("valid name"),
-        PasswordHash::from_phc(FAKE_HASH.to_owned()),
-    )
-}
-
-async fn create(store: &dyn CommerceStore, tag: &str) -> User {
-    store.create_user(new_user(tag)).await.expect("create_user")
-}
+use crate::store::{CommerceStore, StoreError};
 
 /// A created user is found again by email, whatever the casing asked for.
 pub async fn create_then_find_by_email(store: &dyn CommerceStore) {
@@ -53,7 +33,7 @@ pub async fn create_then_find_by_email(store: &dyn CommerceStore) {
 
 /// A second user with the same email (any casing) is a `Conflict` and is not stored.
 pub async fn duplicate_email_is_a_conflict(store: &dyn CommerceStore) {
-    let first = create(store, "dup").await;
+    let first = create_user(store, "dup").await;
     let mut again = new_user("dup");
     again.email = first.email.clone();
     let err = store.create_user(again.clone()).await.unwrap_err();
@@ -65,7 +45,7 @@ pub async fn duplicate_email_is_a_conflict(store: &dyn CommerceStore) {
 pub async fn users_by_ids_returns_exactly_the_asked_users(store: &dyn CommerceStore) {
     let mut users = Vec::new();
     for _ in 0..4 {
-        users.push(create(store, "ids").await);
+        users.push(create_user(store, "ids").await);
     }
     let unknown = UserId::new(0);
     let asked = [users[3].id, unknown, users[0].id, users[2].id, users[0].id];
@@ -87,7 +67,7 @@ pub async fn users_by_ids_returns_exactly_the_asked_users(store: &dyn CommerceSt
 pub async fn list_users_pages_without_gaps_or_duplicates(store: &dyn CommerceStore) {
     let mut created = HashSet::new();
     for _ in 0..7 {
-        created.insert(create(store, "page").await.id);
+        created.insert(create_user(store, "page").await.id);
     }
     let everyone: Vec<UserId> = store
         .list_users(10_000, None)
@@ -119,13 +99,4 @@ pub async fn list_users_pages_without_gaps_or_duplicates(store: &dyn CommerceSto
 pub async fn ping_succeeds(store: &dyn CommerceStore) {
     store.ping().await.expect("ping");
     assert!(matches!(store.engine(), "postgres" | "sqlite"));
-}
-
-/// Every check, one after another, on the same store.
-pub async fn run_all(store: &dyn CommerceStore) {
-    create_then_find_by_email(store).await;
-    duplicate_email_is_a_conflict(store).await;
-    users_by_ids_returns_exactly_the_asked_users(store).await;
-    list_users_pages_without_gaps_or_duplicates(store).await;
-    ping_succeeds(store).await;
 }

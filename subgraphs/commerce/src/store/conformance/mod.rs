@@ -1,0 +1,230 @@
+//! Behaviour every [`CommerceStore`] adapter must show, as plain async checks that panic on
+//! failure. The adapters' integration tests run each check against a fresh database, and all of
+//! them one after another on one database ([`run_all`]).
+//!
+//! Non-obvious: compiled into the library (not `#[cfg(test)]`) so integration tests in `tests/`
+//! and future adapters can call it. The checks speak only through the trait (no SQL, nothing
+//! engine-specific), and every check makes its own users, products, warehouses and keys with
+//! unique names and leaves no request unfinished, so checks may share a database. One file per
+//! area: `users`, `catalog`, `orders`.
+
+mod catalog;
+mod orders;
+mod users;
+
+use polygate_kit::testing::unique_name;
+
+use super::CommerceStore;
+use crate::domain::{
+    CategorySlug, Currency, DisplayName, Email, IdempotencyKey, Money, NewProduct, NewUser,
+    PasswordHash, Product, ProductName, Quantity, Restock, RestockOutcome, Sku, User,
+    WarehouseCode,
+};
+use crate::ids::{DEFAULT_SHARD, ProductId};
+
+pub use catalog::{
+    duplicate_sku_is_a_conflict, list_products_pages_without_gaps_and_filters_by_category,
+    products_round_trip_by_id_and_sku, reserve_stock_is_all_or_nothing_and_idempotent,
+    restock_applies_once_per_key, set_price_changes_the_current_price,
+};
+pub use orders::{
+    a_crash_after_cancel_mark_releases_the_stock_once, a_crash_after_open_is_placed_by_the_sweeper,
+    a_crash_after_reserve_is_placed_once, an_order_beyond_stock_is_refused_and_stays_refused,
+    an_unknown_sku_is_refused, cancelling_gives_the_stock_back_once,
+    fifty_concurrent_buyers_of_ten_units_leave_exactly_ten_orders,
+    order_history_pages_newest_first_without_gaps_or_duplicates, orders_by_ids_returns_lines,
+    record_order_and_reject_order_request_respect_each_other, the_same_key_twice_places_one_order,
+    the_same_key_with_different_lines_is_key_reused,
+};
+pub use users::{
+    create_then_find_by_email, duplicate_email_is_a_conflict,
+    list_users_pages_without_gaps_or_duplicates, ping_succeeds,
+    users_by_ids_returns_exactly_the_asked_users,
+};
+
+/// Calls `$callback!` with the name of every check, so each adapter's test file turns the same
+/// list into one test per check and none can be forgotten:
+/// `polygate_commerce::commerce_store_checks!(on_my_engine);`
+#[macro_export]
+macro_rules! commerce_store_checks {
+    ($callback:ident) => {
+        $callback!(
+            create_then_find_by_email,
+            duplicate_email_is_a_conflict,
+            users_by_ids_returns_exactly_the_asked_users,
+            list_users_pages_without_gaps_or_duplicates,
+            ping_succeeds,
+            products_round_trip_by_id_and_sku,
+            duplicate_sku_is_a_conflict,
+            list_products_pages_without_gaps_and_filters_by_category,
+            set_price_changes_the_current_price,
+            restock_applies_once_per_key,
+            reserve_stock_is_all_or_nothing_and_idempotent,
+            fifty_concurrent_buyers_of_ten_units_leave_exactly_ten_orders,
+            the_same_key_twice_places_one_order,
+            the_same_key_with_different_lines_is_key_reused,
+            an_unknown_sku_is_refused,
+            an_order_beyond_stock_is_refused_and_stays_refused,
+            record_order_and_reject_order_request_respect_each_other,
+            cancelling_gives_the_stock_back_once,
+            a_crash_after_open_is_placed_by_the_sweeper,
+            a_crash_after_reserve_is_placed_once,
+            a_crash_after_cancel_mark_releases_the_stock_once,
+            order_history_pages_newest_first_without_gaps_or_duplicates,
+            orders_by_ids_returns_lines,
+        );
+    };
+}
+
+/// Every check, one after another, on the same store.
+pub async fn run_all(store: &dyn CommerceStore) {
+    create_then_find_by_email(store).await;
+    duplicate_email_is_a_conflict(store).await;
+    users_by_ids_returns_exactly_the_asked_users(store).await;
+    list_users_pages_without_gaps_or_duplicates(store).await;
+
+    products_round_trip_by_id_and_sku(store).await;
+    duplicate_sku_is_a_conflict(store).await;
+    list_products_pages_without_gaps_and_filters_by_category(store).await;
+    set_price_changes_the_current_price(store).await;
+    restock_applies_once_per_key(store).await;
+    reserve_stock_is_all_or_nothing_and_idempotent(store).await;
+
+    fifty_concurrent_buyers_of_ten_units_leave_exactly_ten_orders(store).await;
+    the_same_key_twice_places_one_order(store).await;
+    the_same_key_with_different_lines_is_key_reused(store).await;
+    an_unknown_sku_is_refused(store).await;
+    an_order_beyond_stock_is_refused_and_stays_refused(store).await;
+    record_order_and_reject_order_request_respect_each_other(store).await;
+    cancelling_gives_the_stock_back_once(store).await;
+    a_crash_after_open_is_placed_by_the_sweeper(store).await;
+    a_crash_after_reserve_is_placed_once(store).await;
+    a_crash_after_cancel_mark_releases_the_stock_once(store).await;
+    order_history_pages_newest_first_without_gaps_or_duplicates(store).await;
+    orders_by_ids_returns_lines(store).await;
+
+    ping_succeeds(store).await;
+}
+
+// ---- fixtures shared by the checks ----------------------------------------------------------
+
+/// A well-formed PHC string; the store never verifies it.
+const FAKE_HASH: &str = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+
+fn new_user(tag: &str) -> NewUser {
+    let email = Email::parse(&format!("{}@example.com", unique_name(tag))).expect("valid email");
+    NewUser::new(
+        email,
+        DisplayName::parse(&format!("Conformance {tag}")).expect("valid name"),
+        PasswordHash::from_phc(FAKE_HASH.to_owned()),
+    )
+}
+
+async fn create_user(store: &dyn CommerceStore, tag: &str) -> User {
+    store.create_user(new_user(tag)).await.expect("create_user")
+}
+
+/// A SKU no other check uses; keep `tag` short (SKUs have at most 64 characters).
+fn unique_sku(tag: &str) -> Sku {
+    Sku::parse(&unique_name(tag)).expect("valid sku")
+}
+
+/// A category slug no other check uses.
+fn unique_category(tag: &str) -> CategorySlug {
+    let slug = unique_name(tag).replace('_', "-").to_ascii_lowercase();
+    CategorySlug::parse(&slug).expect("valid slug")
+}
+
+/// An idempotency key no other check uses.
+fn unique_key(tag: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(&unique_name(tag)).expect("valid key")
+}
+
+fn eur() -> Currency {
+    Currency::parse("EUR").expect("valid currency")
+}
+
+fn usd(amount_minor: i64) -> Money {
+    Money::new(amount_minor, Currency::usd()).expect("valid money")
+}
+
+fn qty(n: i32) -> Quantity {
+    Quantity::new(n, "quantity").expect("valid quantity")
+}
+
+fn new_product(tag: &str, price: Money, category: Option<CategorySlug>) -> NewProduct {
+    NewProduct {
+        id: ProductId::new(DEFAULT_SHARD),
+        sku: unique_sku(tag),
+        name: ProductName::parse(&format!("Conformance {tag}")).expect("valid name"),
+        description: format!("A product of the {tag} check."),
+        category,
+        price,
+    }
+}
+
+async fn create_product(store: &dyn CommerceStore, tag: &str, price: Money) -> Product {
+    let new = new_product(tag, price, None);
+    store.create_product(new).await.expect("create_product")
+}
+
+/// A warehouse code no other check uses; codes have at most 32 characters, so keep `tag` to a
+/// few letters.
+fn unique_warehouse_code(tag: &str) -> WarehouseCode {
+    WarehouseCode::parse(&unique_name(tag).replace('_', "-")).expect("valid code")
+}
+
+/// A new warehouse (in Germany) with a code no other check uses.
+async fn create_warehouse(store: &dyn CommerceStore, tag: &str) -> WarehouseCode {
+    let code = unique_warehouse_code(tag);
+    store
+        .ensure_warehouse(&code, &format!("Conformance {tag}"), "DE")
+        .await
+        .expect("ensure_warehouse");
+    code
+}
+
+/// Adds `units` of `product` to `warehouse` under a fresh key.
+async fn add_stock(
+    store: &dyn CommerceStore,
+    product: ProductId,
+    warehouse: &WarehouseCode,
+    units: i32,
+) {
+    let restock = Restock {
+        key: unique_key("restock"),
+        product,
+        warehouse: warehouse.clone(),
+        quantity: qty(units),
+    };
+    let outcome = store.restock(&restock).await.expect("restock");
+    assert_eq!(outcome, RestockOutcome::Applied);
+}
+
+/// A product priced `price_minor` USD with `units` in stock in a new warehouse.
+async fn stocked_product(
+    store: &dyn CommerceStore,
+    tag: &str,
+    price_minor: i64,
+    units: i32,
+) -> Product {
+    let product = create_product(store, tag, usd(price_minor)).await;
+    let warehouse = create_warehouse(store, "wh").await;
+    add_stock(store, product.id, &warehouse, units).await;
+    product
+}
+
+/// The product as read now.
+async fn read_product(store: &dyn CommerceStore, id: ProductId) -> Product {
+    let mut found = store
+        .products_by_ids(&[id], None)
+        .await
+        .expect("products_by_ids");
+    assert_eq!(found.len(), 1, "product {id} is found once: {found:?}");
+    found.remove(0)
+}
+
+/// The units of the product available to sell now.
+async fn available(store: &dyn CommerceStore, id: ProductId) -> i64 {
+    read_product(store, id).await.available
+}

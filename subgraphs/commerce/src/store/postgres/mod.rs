@@ -1,0 +1,503 @@
+//! The Postgres adapter of [`CommerceStore`]: sharded by user over one or more databases, with
+//! optional streaming replicas, behind one router.
+//!
+//! Non-obvious:
+//! - Users, their orders and order requests live on the database that holds their logical shard
+//!   (the shard is in every id, so an order id routes without a lookup). Products, prices, stock,
+//!   the shard map and the email index live in the catalog database (`main`).
+//! - A write on a shard that is being moved fails with `ShardMoving` inside the database (the
+//!   ownership fence); [`PostgresStore::on_shard`] then reloads the map and retries.
+//! - Catalog reads that fill the product cache go to the catalog primary: a replica could hand
+//!   the cache a row older than the invalidation that just happened, pinning it for a TTL.
+//!   Order history, order look-ups and listings use replicas, with read-your-writes.
+//! - Besides the client-side call timeout, every connection sets a server-side
+//!   `statement_timeout`, so a query abandoned by a timed-out caller does not keep running.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::future::try_join_all;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::{CommerceStore, StoreError, instrumented};
+use crate::domain::{
+    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
+    NewUser, Order, OrderCursor, OrderRequest, Product, Reservation, Restock, RestockOutcome, Sku,
+    User, UserWithHash, WarehouseCode,
+};
+use crate::ids::{OrderId, ProductId, UserId};
+
+mod catalog;
+pub mod monitoring;
+mod orders;
+mod replica;
+mod rows;
+pub mod shard_move;
+pub mod topology;
+mod users;
+
+use topology::{Database, ShardMap};
+pub use topology::{DatabaseUrls, MAIN, Topology};
+
+const ENGINE: &str = "postgres";
+/// How long a write waits for a moving shard before giving up with `ShardMoving`.
+const MOVE_WAIT: Duration = Duration::from_secs(15);
+
+pub struct PostgresStore {
+    /// `main` (the catalog) first, then the shard databases in name order.
+    databases: Vec<Database>,
+    map: ShardMap,
+    recent: replica::RecentWrites,
+}
+
+fn connect_options(url: &str, role: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    Ok(PgConnectOptions::from_str(url)?
+        .application_name(&format!("polygate-commerce-{role}"))
+        .options([("statement_timeout", "5s"), ("lock_timeout", "2s")]))
+}
+
+async fn pool(url: &str, role: &str, max: u32) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(3))
+        .idle_timeout(Duration::from_secs(300))
+        .connect_with(connect_options(url, role)?)
+        .await
+        .with_context(|| format!("cannot reach Postgres at {}", crate::redact(url)))
+}
+
+impl PostgresStore {
+    /// One database in every role.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_topology(&Topology::single(url)).await
+    }
+
+    /// Connects to every database, migrates every primary, and loads the shard map (placing
+    /// every shard in `main` on first start).
+    pub async fn connect_topology(topology: &Topology) -> anyhow::Result<Self> {
+        topology.validate().map_err(anyhow::Error::msg)?;
+        let mut databases = Vec::new();
+        for (name, urls) in topology.databases() {
+            let primary = pool(&urls.primary, "primary", 10).await?;
+            crate::migrate::postgres(&primary)
+                .await
+                .with_context(|| format!("cannot migrate database {name}"))?;
+            let replica = match &urls.replica {
+                Some(url) => Some(pool(url, "replica", 10).await?),
+                None => None,
+            };
+            databases.push(Database {
+                name: name.to_owned(),
+                primary,
+                replica,
+            });
+        }
+        topology::bootstrap(&databases[0].primary).await?;
+        let homes = topology::load_map(&databases[0].primary, &databases).await?;
+        Ok(Self {
+            databases,
+            map: ShardMap::new(homes),
+            recent: replica::RecentWrites::default(),
+        })
+    }
+
+    /// The catalog database's primary pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.databases[0].primary
+    }
+
+    /// The named database (`main` or a shard database).
+    pub fn database(&self, name: &str) -> Option<&Database> {
+        self.databases.iter().find(|d| d.name == name)
+    }
+
+    /// The name of the database that holds `shard` according to this router's map.
+    pub fn home_of(&self, shard: u16) -> &str {
+        &self.databases[self.map.home(shard)].name
+    }
+
+    /// Re-reads the shard map from the catalog database.
+    pub async fn reload_map(&self) -> Result<(), StoreError> {
+        let homes = topology::load_map(self.pool(), &self.databases).await?;
+        self.map.replace(homes);
+        Ok(())
+    }
+
+    fn catalog(&self) -> &PgPool {
+        &self.databases[0].primary
+    }
+
+    /// Runs a write on the primary holding `shard`, following the shard if it moves.
+    async fn on_shard<T, F, Fut>(&self, shard: u16, write: F) -> Result<T, StoreError>
+    where
+        F: Fn(usize, PgPool) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let home = self.map.home(shard);
+            match write(home, self.databases[home].primary.clone()).await {
+                Err(StoreError::ShardMoving(s)) if started.elapsed() < MOVE_WAIT => {
+                    tracing::debug!(shard = s, "shard is moving; reloading the map and retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                    self.reload_map().await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Remembers a user's write for read-your-writes, when the database has a replica.
+    async fn remember_write(&self, user: UserId, database: usize) {
+        let db = &self.databases[database];
+        if db.replica.is_some()
+            && let Some(lsn) = replica::current_lsn(&db.primary).await
+        {
+            self.recent.remember(user, database, lsn);
+        }
+    }
+
+    async fn read_pool(&self, database: usize, reader: Option<UserId>) -> &PgPool {
+        replica::read_pool(&self.databases, database, reader, &self.recent).await
+    }
+
+    /// Ids grouped by the database holding their shard.
+    fn by_database<T: Copy>(&self, ids: &[T], shard: impl Fn(T) -> u16) -> Vec<(usize, Vec<T>)> {
+        let mut groups: Vec<(usize, Vec<T>)> = Vec::new();
+        for id in ids {
+            let home = self.map.home(shard(*id));
+            match groups.iter_mut().find(|(h, _)| *h == home) {
+                Some((_, group)) => group.push(*id),
+                None => groups.push((home, vec![*id])),
+            }
+        }
+        groups
+    }
+}
+
+#[async_trait]
+impl CommerceStore for PostgresStore {
+    async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+        instrumented(ENGINE, "create_user", async {
+            let taken = || StoreError::Conflict("email taken".into());
+            match users::claim_email(self.catalog(), &new.email, new.id).await? {
+                users::Claim::Claimed => {}
+                users::Claim::Taken { by, stale } => {
+                    // A stale claim whose user never reached their shard is a crashed
+                    // registration's leftover; anything else really is taken.
+                    let owner_exists = !self.users_by_ids(&[by]).await?.is_empty();
+                    if owner_exists
+                        || !stale
+                        || !users::take_over_claim(self.catalog(), &new.email, by, new.id).await?
+                    {
+                        return Err(taken());
+                    }
+                }
+            }
+            let inserted = self
+                .on_shard(new.id.shard(), |_, pool| {
+                    let new = &new;
+                    async move { users::insert(&pool, new).await }
+                })
+                .await;
+            if inserted.is_err() {
+                users::release_claim(self.catalog(), &new.email, new.id).await?;
+            }
+            inserted
+        })
+        .await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<UserWithHash>, StoreError> {
+        instrumented(ENGINE, "user_by_email", async {
+            let Some(id) = users::claimed_by(self.catalog(), email).await? else {
+                return Ok(None);
+            };
+            let home = self.map.home(id.shard());
+            let found = users::with_hash(&self.databases[home].primary, id).await?;
+            Ok(found.filter(|u| &u.user.email == email))
+        })
+        .await
+    }
+
+    async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        instrumented(ENGINE, "users_by_ids", async {
+            let groups = self.by_database(ids, UserId::shard);
+            let found = try_join_all(groups.into_iter().map(|(home, group)| async move {
+                let raw: Vec<i64> = group.iter().map(|id| id.as_i64()).collect();
+                users::by_ids(&self.databases[home].primary, &raw).await
+            }))
+            .await?;
+            Ok(found.into_iter().flatten().collect())
+        })
+        .await
+    }
+
+    async fn list_users(&self, first: u32, after: Option<UserId>) -> Result<Vec<User>, StoreError> {
+        instrumented(ENGINE, "list_users", async {
+            // Scatter-gather, bounded: each database returns at most `first` rows after the
+            // cursor, so merging costs at most databases × first rows whatever the table sizes.
+            let homes = self.map.databases_in_use();
+            let pages = try_join_all(homes.into_iter().map(|home| async move {
+                users::page(self.read_pool(home, None).await, first, after).await
+            }))
+            .await?;
+            let mut merged: Vec<User> = pages.into_iter().flatten().collect();
+            merged.sort_by_key(|u| u.id);
+            merged.truncate(first as usize);
+            Ok(merged)
+        })
+        .await
+    }
+
+    async fn create_product(&self, new: NewProduct) -> Result<Product, StoreError> {
+        instrumented(ENGINE, "create_product", async {
+            catalog::create_product(self.catalog(), &new).await?;
+            catalog::products_by_ids(self.catalog(), &[new.id])
+                .await?
+                .pop()
+                .ok_or_else(|| StoreError::Other("created product not found".into()))
+        })
+        .await
+    }
+
+    async fn products_by_ids(
+        &self,
+        ids: &[ProductId],
+        _reader: Option<UserId>,
+    ) -> Result<Vec<Product>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        instrumented(
+            ENGINE,
+            "products_by_ids",
+            catalog::products_by_ids(self.catalog(), ids),
+        )
+        .await
+    }
+
+    async fn products_by_skus(
+        &self,
+        skus: &[Sku],
+        _reader: Option<UserId>,
+    ) -> Result<Vec<Product>, StoreError> {
+        if skus.is_empty() {
+            return Ok(Vec::new());
+        }
+        instrumented(
+            ENGINE,
+            "products_by_skus",
+            catalog::products_by_skus(self.catalog(), skus),
+        )
+        .await
+    }
+
+    async fn list_products(
+        &self,
+        category: Option<&CategorySlug>,
+        first: u32,
+        after: Option<ProductId>,
+    ) -> Result<Vec<Product>, StoreError> {
+        instrumented(ENGINE, "list_products", async {
+            let pool = self.read_pool(0, None).await;
+            catalog::list_products(pool, category, first, after).await
+        })
+        .await
+    }
+
+    async fn set_price(&self, product: ProductId, price: Money) -> Result<(), StoreError> {
+        instrumented(
+            ENGINE,
+            "set_price",
+            catalog::set_price(self.catalog(), product, &price),
+        )
+        .await
+    }
+
+    async fn ensure_warehouse(
+        &self,
+        code: &WarehouseCode,
+        name: &str,
+        country: &str,
+    ) -> Result<(), StoreError> {
+        instrumented(
+            ENGINE,
+            "ensure_warehouse",
+            catalog::ensure_warehouse(self.catalog(), code, name, country),
+        )
+        .await
+    }
+
+    async fn restock(&self, restock: &Restock) -> Result<RestockOutcome, StoreError> {
+        instrumented(ENGINE, "restock", catalog::restock(self.catalog(), restock)).await
+    }
+
+    async fn open_order_request(&self, request: &OrderRequest) -> Result<OrderRequest, StoreError> {
+        instrumented(
+            ENGINE,
+            "open_order_request",
+            self.on_shard(request.user.shard(), |_, pool| async move {
+                orders::open_request(&pool, request).await
+            }),
+        )
+        .await
+    }
+
+    async fn reserve_stock(
+        &self,
+        order: OrderId,
+        currency: &Currency,
+        lines: &[LineRequest],
+    ) -> Result<Reservation, StoreError> {
+        instrumented(
+            ENGINE,
+            "reserve_stock",
+            catalog::reserve(self.catalog(), order, currency, lines),
+        )
+        .await
+    }
+
+    async fn record_order(&self, order: &Order, key: &IdempotencyKey) -> Result<(), StoreError> {
+        instrumented(ENGINE, "record_order", async {
+            self.on_shard(order.user.shard(), |home, pool| async move {
+                orders::record(&pool, order, key).await?;
+                self.remember_write(order.user, home).await;
+                Ok(())
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn reject_order_request(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<(), StoreError> {
+        instrumented(
+            ENGINE,
+            "reject_order_request",
+            self.on_shard(user.shard(), |_, pool| async move {
+                orders::reject(&pool, user, key).await
+            }),
+        )
+        .await
+    }
+
+    async fn mark_order_cancelled(&self, order: OrderId) -> Result<CancelOutcome, StoreError> {
+        instrumented(ENGINE, "mark_order_cancelled", async {
+            self.on_shard(order.shard(), |home, pool| async move {
+                let outcome = orders::mark_cancelled(&pool, order).await?;
+                if let CancelOutcome::Cancelled(cancelled) = &outcome {
+                    self.remember_write(cancelled.user, home).await;
+                }
+                Ok(outcome)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn release_stock(&self, order: OrderId) -> Result<Vec<ProductId>, StoreError> {
+        instrumented(
+            ENGINE,
+            "release_stock",
+            catalog::release(self.catalog(), order),
+        )
+        .await
+    }
+
+    async fn finish_cancellation(&self, order: OrderId) -> Result<(), StoreError> {
+        instrumented(
+            ENGINE,
+            "finish_cancellation",
+            self.on_shard(order.shard(), |_, pool| async move {
+                orders::finish_cancellation(&pool, order).await
+            }),
+        )
+        .await
+    }
+
+    async fn unfinished_order_requests(
+        &self,
+        older_than: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OrderRequest>, StoreError> {
+        instrumented(ENGINE, "unfinished_order_requests", async {
+            let homes = self.map.databases_in_use();
+            let found =
+                try_join_all(homes.into_iter().map(|home| {
+                    orders::unfinished(&self.databases[home].primary, older_than, limit)
+                }))
+                .await?;
+            let mut all: Vec<OrderRequest> = found.into_iter().flatten().collect();
+            all.truncate(limit as usize);
+            Ok(all)
+        })
+        .await
+    }
+
+    async fn orders_by_ids(
+        &self,
+        ids: &[OrderId],
+        reader: Option<UserId>,
+    ) -> Result<Vec<Order>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        instrumented(ENGINE, "orders_by_ids", async {
+            let groups = self.by_database(ids, OrderId::shard);
+            let found = try_join_all(groups.into_iter().map(|(home, group)| async move {
+                orders::by_ids(self.read_pool(home, reader).await, &group).await
+            }))
+            .await?;
+            Ok(found.into_iter().flatten().collect())
+        })
+        .await
+    }
+
+    async fn order_history(
+        &self,
+        user: UserId,
+        first: u32,
+        after: Option<OrderCursor>,
+        reader: Option<UserId>,
+    ) -> Result<Vec<Order>, StoreError> {
+        instrumented(ENGINE, "order_history", async {
+            let home = self.map.home(user.shard());
+            orders::history(self.read_pool(home, reader).await, user, first, after).await
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        instrumented(ENGINE, "ping", async {
+            try_join_all(self.databases.iter().map(|db| async move {
+                sqlx::query("SELECT 1")
+                    .execute(&db.primary)
+                    .await
+                    .map(drop)
+                    .map_err(super::from_sqlx)
+            }))
+            .await
+            .map(drop)
+        })
+        .await
+    }
+
+    fn engine(&self) -> &'static str {
+        ENGINE
+    }
+}
