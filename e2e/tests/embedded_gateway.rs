@@ -55,6 +55,83 @@ async fn a_new_user_registers_logs_in_and_reads_themself_with_their_sessions() {
 }
 
 #[tokio::test]
+async fn a_shopper_browses_the_demo_catalog_orders_and_sees_the_order_with_its_products() {
+    let gateway = embedded_gateway(&[]).await.unwrap();
+    let client = Client::new(gateway.url("/graphql"));
+    let catalog = client
+        .query(
+            "{ products(first: 3) { nodes { sku available price { amountMinor currency } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(catalog["errors"], Value::Null, "{catalog}");
+    let nodes = catalog["data"]["products"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "the demo catalog is seeded: {catalog}");
+    let mug = client
+        .query("{ product(sku: \"MUG-01\") { available } }", json!({}))
+        .await;
+    let stock = mug["data"]["product"]["available"].as_i64().expect("stock");
+
+    let (token, user_id) = login(&client, "bob@example.com", DEMO_PASSWORD).await;
+    let bob = client.with_token(&token);
+    let place = "mutation($k: String!) {
+        placeOrder(input: { items: [{ sku: \"mug-01\", quantity: 2 }], idempotencyKey: $k }) {
+            id status total { amountMinor currency } lines { sku quantity product { name } }
+        }
+    }";
+    let placed = bob.query(place, json!({ "k": "e2e-first" })).await;
+    assert_eq!(placed["errors"], Value::Null, "{placed}");
+    let order = &placed["data"]["placeOrder"];
+    assert_eq!(order["status"], "PENDING");
+    assert_eq!(order["lines"][0]["sku"], "MUG-01");
+    assert!(order["lines"][0]["product"]["name"].is_string(), "{placed}");
+
+    // The user, their orders and the products in them: one query over both stores.
+    let mine = bob
+        .query(
+            "{ me { id sessions { current } orders(first: 5) { nodes { id lines { product { available } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["errors"], Value::Null, "{mine}");
+    assert_eq!(mine["data"]["me"]["id"], json!(user_id));
+    assert_eq!(mine["data"]["me"]["orders"]["nodes"][0]["id"], order["id"]);
+    assert_eq!(
+        mine["data"]["me"]["orders"]["nodes"][0]["lines"][0]["product"]["available"],
+        json!(stock - 2),
+        "the cached product shows the stock the order took"
+    );
+
+    // The product cache answered some of those reads, and says so on /metrics.
+    let metrics = polygate_e2e::metrics::fetch(&gateway.url("/metrics")).await;
+    let ratio = metrics
+        .lines()
+        .find(|l| l.starts_with("polygate_cache_hit_ratio{cache=\"product\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .expect("hit ratio exported");
+    assert!(
+        ratio > 0.0 && ratio < 1.0,
+        "some hits, some misses: {ratio}"
+    );
+
+    // A clear, coded error reaches the client through the gateway, message included.
+    let unknown = bob
+        .query(
+            "mutation { placeOrder(input: { items: [{ sku: \"NOPE-1\", quantity: 1 }], idempotencyKey: \"e2e-x\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&unknown), ["BAD_USER_INPUT"], "{unknown}");
+    assert!(
+        unknown["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown SKU NOPE-1"),
+        "{unknown}"
+    );
+}
+
+#[tokio::test]
 async fn a_forged_identity_header_is_ignored() {
     let gateway = embedded_gateway(&[]).await.unwrap();
     let client = Client::new(gateway.url("/graphql"));

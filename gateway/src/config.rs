@@ -119,6 +119,10 @@ pub struct SessionSubgraphConfig {
     pub url: Option<String>,
     pub idle_timeout_secs: u64,
     pub absolute_lifetime_secs: u64,
+    /// How long the gateway trusts a token the store validated before asking again (requests in
+    /// between are billed to the session's bucket at the next ask); 0 asks on every request. At
+    /// most half the idle timeout is used, so a session in use never idles out.
+    pub validation_cache_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -172,6 +176,7 @@ impl Default for SessionSubgraphConfig {
             url: None,
             idle_timeout_secs: 30 * 60,
             absolute_lifetime_secs: 12 * 60 * 60,
+            validation_cache_ms: 1_000,
         }
     }
 }
@@ -515,6 +520,20 @@ mod tests {
             ],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn the_validation_cache_is_on_by_default_and_zero_switches_it_off() {
+        assert_eq!(
+            load("", &[]).unwrap().subgraphs.session.validation_cache_ms,
+            1_000
+        );
+        let off = load(
+            "",
+            &[("POLYGATE_SUBGRAPHS__SESSION__VALIDATION_CACHE_MS", "0")],
+        )
+        .unwrap();
+        assert_eq!(off.subgraphs.session.validation_cache_ms, 0);
     }
 
     #[test]

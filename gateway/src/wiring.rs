@@ -13,8 +13,12 @@ use anyhow::Context;
 use hive_router::executor::executors::common::{SubgraphExecutor, SubgraphExecutorBoxedArc};
 use polygate_commerce::CommerceStore;
 use polygate_kit::Probe;
+use polygate_kit::auth::TokenVerifier;
 use polygate_session::{SessionAuth, SessionPolicy, SessionStore};
 
+use crate::admission::validation_cache::{
+    CachingVerifier, EvictingStore, MAX_ENTRIES, ValidationCache,
+};
 use crate::admission::{Bucket, Gatekeeper, RateLimits};
 use crate::config::{Config, EMBEDDED, redact};
 use crate::probe::RemoteSubgraphProbe;
@@ -61,6 +65,16 @@ pub fn session_store_url(config: &Config) -> String {
     } else {
         store.clone()
     }
+}
+
+/// How long a validated token is trusted without asking the store: `validation_cache_ms`, at
+/// most half the idle timeout (a cached verdict does not touch the session, so a session in use
+/// must be refreshed well before it could idle out); `None` when the cache is off.
+pub fn validation_cache_ttl(config: &Config) -> Option<Duration> {
+    let s = &config.subgraphs.session;
+    let ttl = Duration::from_millis(s.validation_cache_ms)
+        .min(Duration::from_secs(s.idle_timeout_secs) / 2);
+    (!ttl.is_zero()).then_some(ttl)
 }
 
 pub fn session_policy(config: &Config) -> SessionPolicy {
@@ -114,7 +128,19 @@ pub fn gateway_state(
     stores: &Stores,
     runtime: tokio::runtime::Handle,
 ) -> GatewayState {
-    let auth = Arc::new(SessionAuth(stores.session.clone()));
+    // With the validation cache on, every revocation this process serves (commerce's `logout`,
+    // `revokeSession`, `revokeAllSessions`) goes through a store that evicts what it revokes.
+    let cache =
+        validation_cache_ttl(config).map(|ttl| Arc::new(ValidationCache::new(ttl, MAX_ENTRIES)));
+    let session_store: Arc<dyn SessionStore> = match &cache {
+        Some(cache) => Arc::new(EvictingStore::new(stores.session.clone(), cache.clone())),
+        None => stores.session.clone(),
+    };
+    let auth = Arc::new(SessionAuth(session_store.clone()));
+    let verifier: Arc<dyn TokenVerifier> = match cache {
+        Some(cache) => Arc::new(CachingVerifier::new(auth.clone(), cache)),
+        None => auth.clone(),
+    };
     let mut in_process: HashMap<String, SubgraphExecutorBoxedArc> = HashMap::new();
     let mut probes: Vec<Arc<dyn Probe>> = Vec::new();
 
@@ -141,7 +167,7 @@ pub fn gateway_state(
     let session = &config.subgraphs.session;
     match &session.url {
         None => {
-            let schema = polygate_session::schema(stores.session.clone());
+            let schema = polygate_session::schema(session_store.clone());
             in_process.insert(
                 polygate_session::NAME.to_owned(),
                 executor(polygate_session::NAME, Arc::new(schema), &runtime),
@@ -157,7 +183,7 @@ pub fn gateway_state(
 
     let limits = &config.limits;
     let gatekeeper = Gatekeeper {
-        verifier: auth.clone(),
+        verifier,
         limiter: auth,
         limits: RateLimits {
             per_client: Bucket::new(limits.client_requests_per_sec, limits.client_burst),

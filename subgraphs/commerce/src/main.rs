@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use polygate_commerce::generator;
-use polygate_commerce::store::postgres::shard_move::move_shard;
+use polygate_commerce::store::postgres::MAP_REFRESH;
+use polygate_commerce::store::postgres::shard_move::{move_shard, purge_moved_shard};
 use polygate_commerce::{NAME, PasswordHasher, StoreSettings, seed_demo};
 use polygate_kit::auth::SessionIssuer;
 use polygate_kit::server::{router, serve};
@@ -167,7 +168,11 @@ async fn main() -> anyhow::Result<()> {
                 .postgres
                 .ok_or_else(|| anyhow::anyhow!("shards exist only on a postgres:// store"))?;
             let report = move_shard(&router, shard, &to).await?;
-            println!("{report:?}");
+            println!("moved: {report:?}");
+            // Every router re-reads the map within MAP_REFRESH; only then is the old copy unread.
+            tokio::time::sleep(MAP_REFRESH * 2 + Duration::from_secs(1)).await;
+            let purged = purge_moved_shard(&router, shard).await?;
+            println!("purged the old copy: {purged:?}");
             Ok(())
         }
         Command::Serve {

@@ -91,10 +91,12 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often replica lag and slow statements are sampled.
 pub const MONITOR_EVERY: Duration = Duration::from_secs(10);
 
-/// Starts the order sweeper and, on Postgres, database monitoring, on the current runtime.
+/// Starts the order sweeper and, on Postgres, the shard map refresh and database monitoring, on
+/// the current runtime.
 pub fn spawn_background(opened: &OpenedStore, sweep_every: Duration) {
     crate::orders::spawn_sweeper(opened.store.clone(), sweep_every);
     if let Some(router) = &opened.postgres {
+        router.spawn_map_refresh();
         monitoring::spawn_monitor(router.clone(), MONITOR_EVERY);
     }
 }

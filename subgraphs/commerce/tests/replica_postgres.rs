@@ -159,6 +159,7 @@ async fn a_user_reads_their_own_writes_while_the_replica_lags() {
         let by_id = store.orders_by_ids(&[order.id], Some(buyer)).await.unwrap();
         // ...while a read that tolerates lag goes to the replica, which has not replayed it.
         let anyone = store.orders_by_ids(&[order.id], None).await.unwrap();
+        monitoring::enable_statement_stats(&store).await;
         monitoring::sample(&store).await;
         let metrics = polygate_kit::metrics::render();
         resume().await;
@@ -185,6 +186,11 @@ async fn a_user_reads_their_own_writes_while_the_replica_lags() {
             .expect("lag metric exported");
         let lag: i64 = lag_line.rsplit(' ').next().unwrap().parse().unwrap();
         assert!(lag > 0, "{lag_line}");
+        // pg_stat_statements is on, so slow-statement figures are exported too.
+        assert!(
+            metrics.contains("polygate_commerce_slowest_statement_mean_seconds{database=\"main\"}"),
+            "slow-statement metrics missing"
+        );
 
         // Once replayed, everyone sees it from the replica.
         wait_for_replay(&replica, store.pool()).await;

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use polygate_commerce::PostgresStore;
 use polygate_commerce::domain::{
@@ -16,8 +17,10 @@ use polygate_commerce::domain::{
 };
 use polygate_commerce::ids::{OrderId, ProductId, UserId};
 use polygate_commerce::orders::{PlaceOrder, place_order};
-use polygate_commerce::store::postgres::shard_move::{move_shard, rows_of_shard};
-use polygate_commerce::store::postgres::{DatabaseUrls, Topology};
+use polygate_commerce::store::postgres::shard_move::{
+    move_shard, purge_moved_shard, rows_of_shard,
+};
+use polygate_commerce::store::postgres::{DatabaseUrls, MAP_REFRESH, Topology};
 use polygate_commerce::store::{CommerceStore, conformance};
 use polygate_kit::testing::postgres::{SECOND_URL_VAR, URL_VAR, with_fresh_databases};
 use polygate_kit::testing::unique_name;
@@ -99,6 +102,7 @@ async fn rows_live_on_the_database_that_holds_their_shard() {
                 .await
                 .unwrap();
             move_shard(&store, 7, "b").await.expect("move shard 7");
+            purge_moved_shard(&store, 7).await.expect("purge");
             assert_eq!(store.home_of(7), "b");
             assert_eq!(store.home_of(8), "main");
 
@@ -146,6 +150,33 @@ async fn rows_live_on_the_database_that_holds_their_shard() {
             assert!(listed.contains(&on_b) && listed.contains(&on_main));
             assert!(listed.windows(2).all(|w| w[0] < w[1]));
             assert_eq!(store.list_users(1, None).await.unwrap().len(), 1, "bounded");
+
+            // Moving shard 8 too, before its old copy is purged: the listing still shows every
+            // user once and pages without gaps, though `main` holds a stale copy of shard 8.
+            let more: Vec<UserId> = {
+                let mut more = Vec::new();
+                for _ in 0..5 {
+                    more.push(user_on(&store, 8).await);
+                }
+                more
+            };
+            move_shard(&store, 8, "b").await.expect("move shard 8");
+            let mut walked = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store.list_users(2, after).await.unwrap();
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                walked.extend(page.iter().map(|u| u.id));
+            }
+            let mut expected = vec![on_b, on_main];
+            expected.extend(more);
+            expected.sort();
+            assert_eq!(
+                walked, expected,
+                "each user once, in id order, during the grace window"
+            );
+            purge_moved_shard(&store, 8).await.expect("purge shard 8");
 
             // Sign-in finds a user on either database through the email index.
             let user_b = store.users_by_ids(&[on_b]).await.unwrap().remove(0);
@@ -219,13 +250,31 @@ async fn moving_a_shard_under_writes_loses_and_duplicates_nothing() {
                     })
                 })
                 .collect();
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let reader = Arc::new(PostgresStore::connect_topology(&topology).await.unwrap());
+            let refresh = reader.spawn_map_refresh();
+            assert_eq!(reader.home_of(SHARD), "main");
+            tokio::time::sleep(Duration::from_millis(300)).await;
             let report = move_shard(&mover, SHARD, "b").await.expect("move");
             moved.store(true, Ordering::SeqCst);
             let mut placed = Vec::new();
             for task in writers {
                 placed.extend(task.await.unwrap());
             }
+            // A router that only reads learns of the move from its periodic map refresh.
+            tokio::time::sleep(MAP_REFRESH + Duration::from_millis(500)).await;
+            assert_eq!(
+                reader.home_of(SHARD),
+                "b",
+                "the reader's map followed the move"
+            );
+            refresh.abort();
+            // The writer learnt of the move from the fence, the reader from its refresh: now the
+            // old copy can go.
+            let purged = purge_moved_shard(&mover, SHARD).await.expect("purge");
+            assert!(
+                purged.iter().any(|(db, rows)| db == "main" && *rows > 0),
+                "{purged:?}"
+            );
 
             eprintln!(
                 "moved while writing: {report:?}; {} orders acknowledged",

@@ -101,13 +101,22 @@ pub trait SessionIssuer: Send + Sync {
 pub trait TokenVerifier: Send + Sync {
     async fn verify(&self, token: &str) -> Result<Option<Viewer>, SessionStoreUnavailable>;
 
-    /// [`verify`](Self::verify) and one token from the session's own bucket (`capacity`,
+    /// [`verify`](Self::verify) and `cost` tokens from the session's own bucket (`capacity`,
     /// refilled at `per_sec`) in the same store call.
+    ///
+    /// `cost` is 1 for the request at hand plus the requests a gateway admitted from its
+    /// validation cache since its last call for this session (billed late, never forgiven).
+    /// When the bucket holds `cost` tokens they are taken and the verdict allows. Otherwise the
+    /// request at hand is refused, and the `cost - 1` requests that already went through are
+    /// charged anyway: the bucket may go into debt (at most `capacity` tokens deep), which the
+    /// session pays off at `per_sec` before it is let through again. With `cost` 1 that is the
+    /// plain token bucket.
     async fn verify_metered(
         &self,
         token: &str,
         capacity: u32,
         per_sec: f64,
+        cost: u32,
     ) -> Result<Option<(Viewer, RateVerdict)>, SessionStoreUnavailable>;
 }
 
@@ -115,7 +124,11 @@ pub trait TokenVerifier: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateVerdict {
     pub allowed: bool,
+    /// 0 when allowed: how long until one token is back.
     pub retry_after_ms: u64,
+    /// Whole tokens left in the bucket after this call; 0 when refused. A gateway seeds its
+    /// local copy of a session's bucket with it.
+    pub remaining: u32,
 }
 
 /// A token bucket per key (`client:<address>`, `session:<id>`), kept where every gateway

@@ -14,7 +14,7 @@ use polygate_kit::auth::{
     IssuedSession, RateLimiter, RateVerdict, SessionIssuer, SessionStoreUnavailable, TokenVerifier,
 };
 
-use crate::store::{Session, SessionStore, StoreError};
+use crate::store::{RateDecision, Session, SessionStore, StoreError};
 
 /// Issues and verifies session tokens against a [`SessionStore`].
 #[derive(Clone)]
@@ -56,19 +56,22 @@ impl TokenVerifier for SessionAuth {
         token: &str,
         capacity: u32,
         per_sec: f64,
+        cost: u32,
     ) -> Result<Option<(Viewer, RateVerdict)>, SessionStoreUnavailable> {
         let validated = self
             .0
-            .validate_metered(token, capacity, per_sec)
+            .validate_metered(token, capacity, per_sec, cost)
             .await
             .map_err(unavailable)?;
-        Ok(validated.map(|(session, decision)| {
-            let verdict = RateVerdict {
-                allowed: decision.allowed,
-                retry_after_ms: decision.retry_after_ms,
-            };
-            (viewer_of(session), verdict)
-        }))
+        Ok(validated.map(|(session, decision)| (viewer_of(session), verdict_of(decision))))
+    }
+}
+
+fn verdict_of(decision: RateDecision) -> RateVerdict {
+    RateVerdict {
+        allowed: decision.allowed,
+        retry_after_ms: decision.retry_after_ms,
+        remaining: decision.remaining,
     }
 }
 
@@ -93,10 +96,7 @@ impl RateLimiter for SessionAuth {
             .rate_limit(key, capacity, per_sec)
             .await
             .map_err(unavailable)?;
-        Ok(RateVerdict {
-            allowed: decision.allowed,
-            retry_after_ms: decision.retry_after_ms,
-        })
+        Ok(verdict_of(decision))
     }
 }
 

@@ -74,7 +74,8 @@ pub trait CommerceStore: Send + Sync {
     // ---- catalog -----------------------------------------------------------------------------
     /// Creates a product with its first price; `Conflict` when the SKU is taken.
     async fn create_product(&self, new: NewProduct) -> Result<Product, StoreError>;
-    /// The products among `ids` that exist, in any order, in one query.
+    /// The products among `ids` that exist, in any order, in one query; each product's prices in
+    /// currency order.
     async fn products_by_ids(
         &self,
         ids: &[ProductId],
@@ -143,7 +144,7 @@ pub trait CommerceStore: Send + Sync {
     ) -> Result<Vec<OrderRequest>, StoreError>;
 
     // ---- orders: reads ------------------------------------------------------------------------
-    /// The orders among `ids` that exist, with their lines, in any order.
+    /// The orders among `ids` that exist, in any order, each with its lines in SKU order.
     async fn orders_by_ids(
         &self,
         ids: &[OrderId],
@@ -188,11 +189,26 @@ pub(crate) fn from_sqlx(err: sqlx::Error) -> StoreError {
         E::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_owned())
         }
-        // 57014: statement timeout / cancel; 57P01..03: shutdown; SQLite 5/6: busy / locked.
+        // 57014: statement timeout / cancel; 57P01..03: shutdown; 40001 / 40P01: serialization
+        // failure / deadlock (retryable by definition); SQLite 5 / 6 busy / locked and their
+        // extended codes (261, 517, 773 busy; 262 locked shared cache).
         E::Database(db)
             if matches!(
                 db.code().as_deref(),
-                Some("57014" | "57P01" | "57P02" | "57P03" | "5" | "6")
+                Some(
+                    "57014"
+                        | "57P01"
+                        | "57P02"
+                        | "57P03"
+                        | "40001"
+                        | "40P01"
+                        | "5"
+                        | "6"
+                        | "261"
+                        | "262"
+                        | "517"
+                        | "773"
+                )
             ) =>
         {
             StoreError::Unavailable(err.to_string())

@@ -389,7 +389,7 @@ pub async fn validate_metered_validates_touches_and_meters_each_session(make: &M
     sleep_ms(20).await;
     for _ in 0..2 {
         let (session, decision) = store
-            .validate_metered(&token, 2, 1.0)
+            .validate_metered(&token, 2, 1.0, 1)
             .await
             .unwrap()
             .expect("a live session validates");
@@ -398,7 +398,7 @@ pub async fn validate_metered_validates_touches_and_meters_each_session(make: &M
         assert!(decision.allowed);
     }
     let (session, denied) = store
-        .validate_metered(&token, 2, 1.0)
+        .validate_metered(&token, 2, 1.0, 1)
         .await
         .unwrap()
         .expect("still a live session");
@@ -409,7 +409,7 @@ pub async fn validate_metered_validates_touches_and_meters_each_session(make: &M
         "validation touched it"
     );
     let (_, fresh) = store
-        .validate_metered(&other, 2, 1.0)
+        .validate_metered(&other, 2, 1.0, 1)
         .await
         .unwrap()
         .unwrap();
@@ -420,14 +420,14 @@ pub async fn validate_metered_validates_touches_and_meters_each_session(make: &M
     let guessed = format!("{}{last}", &token[..token.len() - 1]);
     assert!(
         store
-            .validate_metered(&guessed, 2, 1.0)
+            .validate_metered(&guessed, 2, 1.0, 1)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .validate_metered("junk", 2, 1.0)
+            .validate_metered("junk", 2, 1.0, 1)
             .await
             .unwrap()
             .is_none()
@@ -435,11 +435,63 @@ pub async fn validate_metered_validates_touches_and_meters_each_session(make: &M
     store.revoke(&created.id).await.unwrap();
     assert!(
         store
-            .validate_metered(&token, 2, 1.0)
+            .validate_metered(&token, 2, 1.0, 1)
             .await
             .unwrap()
             .is_none()
     );
+}
+
+/// A metered validation of cost n takes n tokens (a gateway bills the requests it admitted from
+/// its cache); one the bucket cannot cover is refused but still charges the n - 1 earlier
+/// requests, into debt no deeper than the capacity, and the refusal waits out the debt.
+pub async fn validate_metered_takes_cost_tokens(make: &MakeStore) {
+    let store = make(SessionPolicy::default()).await;
+    let (token, _) = store.create("u_cost", false).await.unwrap();
+    let meter = |cost| store.validate_metered(&token, 5, 1.0, cost);
+    let (_, three) = meter(3).await.unwrap().expect("live");
+    assert!(three.allowed);
+    assert_eq!(three.remaining, 2, "5 - 3: {three:?}");
+    let (_, two) = meter(2).await.unwrap().expect("live");
+    assert!(two.allowed);
+    assert_eq!(two.remaining, 0, "{two:?}");
+    let (_, empty) = meter(1).await.unwrap().expect("live");
+    assert!(!empty.allowed);
+    assert_eq!(empty.remaining, 0);
+    assert!((900..=1_000).contains(&empty.retry_after_ms), "{empty:?}");
+
+    let (debtor, _) = store.create("u_cost", false).await.unwrap();
+    // 2 tokens, cost 5: refused, and the 4 earlier requests leave the bucket at -2, so the next
+    // token is 3 s away.
+    let (_, refused) = store
+        .validate_metered(&debtor, 2, 1.0, 5)
+        .await
+        .unwrap()
+        .expect("live");
+    assert!(!refused.allowed);
+    assert!(
+        (2_900..=3_000).contains(&refused.retry_after_ms),
+        "{refused:?}"
+    );
+    let (_, still) = store
+        .validate_metered(&debtor, 2, 1.0, 1)
+        .await
+        .unwrap()
+        .expect("live");
+    assert!(!still.allowed, "a refusal takes nothing: {still:?}");
+    assert!((2_800..=3_000).contains(&still.retry_after_ms), "{still:?}");
+    let (deepest, _) = store.create("u_cost", false).await.unwrap();
+    let (_, capped) = store
+        .validate_metered(&deepest, 2, 1.0, 1_000)
+        .await
+        .unwrap()
+        .expect("live");
+    assert!(
+        (2_900..=3_000).contains(&capped.retry_after_ms),
+        "debt stops at -capacity: {capped:?}"
+    );
+    let zero = store.validate_metered(&deepest, 2, 1.0, 0).await;
+    assert!(matches!(zero, Err(StoreError::InvalidInput(_))), "{zero:?}");
 }
 
 /// Creates a session with an attribute and returns its clear token, for
@@ -489,6 +541,7 @@ macro_rules! session_store_conformance {
             rate_limit_is_a_token_bucket,
             rate_limit_refills_over_time,
             validate_metered_validates_touches_and_meters_each_session,
+            validate_metered_takes_cost_tokens,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -15,9 +15,9 @@ use polygate_kit::metrics::StoreCallTimer;
 
 use super::{
     MAX_ATTRIBUTES, RateDecision, SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError,
-    check_attribute_name, check_attribute_value, check_bucket, check_rate_limit, check_user_id,
-    new_secret, new_sid, now_ms, parse_session_id, parse_token, secret_hash, session_from_ms,
-    too_many_attributes,
+    check_attribute_name, check_attribute_value, check_bucket, check_cost, check_rate_limit,
+    check_user_id, new_secret, new_sid, now_ms, parse_session_id, parse_token, secret_hash,
+    session_from_ms, take_tokens, too_many_attributes,
 };
 
 /// Most expired entries one write removes besides its own work.
@@ -249,37 +249,31 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
-    fn rate_limit_now(&self, key: &str, capacity: u32, refill_per_sec: f64) -> RateDecision {
+    fn rate_limit_now(
+        &self,
+        key: &str,
+        capacity: u32,
+        refill_per_sec: f64,
+        cost: u32,
+    ) -> RateDecision {
         let now = now_ms();
         let mut state = self.state();
         state.sweep_buckets(now, SWEEP_PER_WRITE);
-        let capacity = f64::from(capacity);
+        let full = f64::from(capacity);
         let per_ms = refill_per_sec / 1000.0;
         let (mut tokens, mut refilled) = match state.buckets.remove(key) {
             Some(b) => {
                 state.buckets_by_full.remove(&(b.full_ms, key.to_owned()));
                 (b.tokens, b.refilled_ms)
             }
-            None => (capacity, now),
+            None => (full, now),
         };
         if now > refilled {
             tokens += (now - refilled) as f64 * per_ms;
             refilled = now;
         }
-        tokens = tokens.min(capacity);
-        let decision = if tokens >= 1.0 {
-            tokens -= 1.0;
-            RateDecision {
-                allowed: true,
-                retry_after_ms: 0,
-            }
-        } else {
-            RateDecision {
-                allowed: false,
-                retry_after_ms: ((1.0 - tokens) / per_ms).ceil() as u64,
-            }
-        };
-        let full_ms = now + (((capacity - tokens) / per_ms).ceil() as i64).max(1);
+        let (decision, tokens) = take_tokens(tokens.min(full), capacity, per_ms, cost);
+        let full_ms = now + (((full - tokens) / per_ms).ceil() as i64).max(1);
         state.buckets_by_full.insert((full_ms, key.to_owned()));
         state.buckets.insert(
             key.to_owned(),
@@ -364,19 +358,21 @@ impl SessionStore for MemoryStore {
         token: &str,
         capacity: u32,
         refill_per_sec: f64,
+        cost: u32,
     ) -> Result<Option<(Session, RateDecision)>, StoreError> {
         let Some(parts) = parse_token(token) else {
             return Ok(None);
         };
         check_bucket(capacity, refill_per_sec)?;
+        check_cost(cost)?;
         let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "validate_metered");
         let session_id = parts.session_id();
         let Some(session) = self.validate_now(&session_id, &secret_hash(parts.secret)) else {
             return timer.finish(Ok(None));
         };
         // Two short critical sections, no I/O between them: nothing can observe the gap.
-        let decision =
-            self.rate_limit_now(&format!("session:{session_id}"), capacity, refill_per_sec);
+        let key = format!("session:{session_id}");
+        let decision = self.rate_limit_now(&key, capacity, refill_per_sec, cost);
         timer.finish(Ok(Some((session, decision))))
     }
 
@@ -450,7 +446,7 @@ impl SessionStore for MemoryStore {
     ) -> Result<RateDecision, StoreError> {
         check_rate_limit(key, capacity, refill_per_sec)?;
         let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "rate_limit");
-        timer.finish(Ok(self.rate_limit_now(key, capacity, refill_per_sec)))
+        timer.finish(Ok(self.rate_limit_now(key, capacity, refill_per_sec, 1)))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -92,6 +92,8 @@ pub struct RateDecision {
     pub allowed: bool,
     /// 0 when allowed.
     pub retry_after_ms: u64,
+    /// Whole tokens left after this call; 0 when refused or in debt.
+    pub remaining: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,16 +117,21 @@ pub trait SessionStore: Send + Sync {
     /// Looks up a token, refuses it if idle- or absolute-expired, and touches it (sliding idle
     /// timeout). One round trip on Redis (one Lua script on one slot).
     async fn validate(&self, token: &str) -> Result<Option<Session>, StoreError>;
-    /// Ends the session with this public id (`<user_id>.<sid>`); `false` when there was no live
-    /// one (or the id is malformed).
-    /// [`validate`](Self::validate) and one token from the session's own rate-limit bucket, as
-    /// one atomic step (one round trip on Redis): the gateway's sign-in for each request.
+    /// [`validate`](Self::validate) and `cost` tokens from the session's own rate-limit bucket,
+    /// as one atomic step (one round trip on Redis): the gateway's sign-in for each request.
+    /// `cost` (>= 1) is the request at hand plus requests a gateway admitted from its validation
+    /// cache since its last call: when the bucket holds `cost` tokens they are taken; otherwise
+    /// the call is refused and `cost - 1` tokens are still taken, into debt if need be but never
+    /// below `-capacity` (see [`polygate_kit::auth::TokenVerifier::verify_metered`]).
     async fn validate_metered(
         &self,
         token: &str,
         capacity: u32,
         refill_per_sec: f64,
+        cost: u32,
     ) -> Result<Option<(Session, RateDecision)>, StoreError>;
+    /// Ends the session with this public id (`<user_id>.<sid>`); `false` when there was no live
+    /// one (or the id is malformed).
     async fn revoke(&self, session_id: &str) -> Result<bool, StoreError>;
     /// Ends the session of this token (logout); `false` for an unknown or wrong token.
     async fn revoke_token(&self, token: &str) -> Result<bool, StoreError>;
@@ -306,6 +313,45 @@ pub(crate) fn check_bucket(capacity: u32, refill_per_sec: f64) -> Result<(), Sto
         ));
     }
     Ok(())
+}
+
+/// A metered call takes at least one token (the request at hand).
+pub(crate) fn check_cost(cost: u32) -> Result<(), StoreError> {
+    if cost == 0 {
+        return Err(StoreError::InvalidInput(
+            "a metered call costs at least 1 token".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// One step of a token bucket holding `tokens` (already refilled), shared by the adapters (the
+/// Redis scripts do the same arithmetic in Lua): takes `cost` tokens when there are that many,
+/// else refuses and charges `cost - 1` (requests admitted earlier), no deeper than `-capacity`.
+/// Returns the decision and the tokens left.
+pub(crate) fn take_tokens(
+    tokens: f64,
+    capacity: u32,
+    per_ms: f64,
+    cost: u32,
+) -> (RateDecision, f64) {
+    let cost = f64::from(cost);
+    if tokens >= cost {
+        let left = tokens - cost;
+        let decision = RateDecision {
+            allowed: true,
+            retry_after_ms: 0,
+            remaining: left.floor() as u32,
+        };
+        return (decision, left);
+    }
+    let left = (tokens - (cost - 1.0)).max(-f64::from(capacity));
+    let decision = RateDecision {
+        allowed: false,
+        retry_after_ms: ((1.0 - left) / per_ms).ceil() as u64,
+        remaining: 0,
+    };
+    (decision, left)
 }
 
 fn is_lower_hex(s: &str, len: usize) -> bool {

@@ -29,9 +29,9 @@ use redis::{Cmd, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Va
 
 use super::{
     MAX_ATTRIBUTES, RateDecision, SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError,
-    TokenParts, check_attribute_name, check_attribute_value, check_bucket, check_rate_limit,
-    check_user_id, new_secret, new_sid, now_ms, parse_session_id, parse_token, secret_hash,
-    session_from_ms, too_many_attributes,
+    TokenParts, check_attribute_name, check_attribute_value, check_bucket, check_cost,
+    check_rate_limit, check_user_id, new_secret, new_sid, now_ms, parse_session_id, parse_token,
+    secret_hash, session_from_ms, too_many_attributes,
 };
 
 /// Key prefix used in production; tests pass a unique one. `v2`: tokens carry user and sid.
@@ -52,9 +52,12 @@ local function expiry(created, last, idle, abs)
   return math.min(tonumber(last) + idle, tonumber(created) + abs)
 end
 -- The index lives at least as long as its longest-lived member.
--- One token from the bucket kept in fields `tf`/`sf` of hash `key`, refilled at `per_ms` up to
--- `cap`, on the Redis server's clock. Returns allowed (0|1), retry_ms, tokens left.
-local function take_token(key, tf, sf, cap, per_ms)
+-- `cost` tokens from the bucket kept in fields `tf`/`sf` of hash `key`, refilled at `per_ms` up
+-- to `cap`, on the Redis server's clock. Short of `cost`, refuses and still takes `cost - 1`
+-- (requests a gateway admitted earlier), into debt no deeper than `-cap`: `take_tokens` in
+-- `store/mod.rs` is the same arithmetic. Returns allowed (0|1), retry_ms, tokens left, whole
+-- tokens left (0 when refused).
+local function take_token(key, tf, sf, cap, per_ms, cost)
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   local b = redis.call('HMGET', key, tf, sf)
@@ -65,15 +68,17 @@ local function take_token(key, tf, sf, cap, per_ms)
     ts = now
   end
   tokens = math.min(cap, tokens)
-  local allowed, retry = 0, 0
-  if tokens >= 1 then
-    tokens = tokens - 1
+  local allowed, retry, whole = 0, 0, 0
+  if tokens >= cost then
+    tokens = tokens - cost
     allowed = 1
+    whole = math.floor(tokens)
   else
+    tokens = math.max(-cap, tokens - (cost - 1))
     retry = math.ceil((1 - tokens) / per_ms)
   end
   redis.call('HSET', key, tf, string.format('%.6f', tokens), sf, int(ts))
-  return allowed, retry, tokens
+  return allowed, retry, tokens, whole
 end
 local function keep_index(idx, ttl)
   if redis.call('PTTL', idx) < ttl then redis.call('PEXPIRE', idx, ttl) end
@@ -127,16 +132,18 @@ end
 /// As [`VALIDATE_FN`]: returns nil or `{staff, created_ms, last_seen_ms, expires_ms}`.
 const VALIDATE: &str = "return validate_session()";
 
-/// [`VALIDATE`], then one token from the session's own bucket (fields of the session hash, so
-/// the same slot and the session's TTL). ARGV 7–8: capacity, refill per second. Returns nil or
-/// `{staff, created_ms, last_seen_ms, expires_ms, allowed, retry_after_ms}`.
+/// [`VALIDATE`], then `cost` tokens from the session's own bucket (fields of the session hash,
+/// so the same slot and the session's TTL). ARGV 7–9: capacity, refill per second, cost.
+/// Returns nil or
+/// `{staff, created_ms, last_seen_ms, expires_ms, allowed, retry_after_ms, remaining}`.
 const VALIDATE_METERED: &str = r#"
 local r = validate_session()
 if not r then return false end
-local allowed, retry = take_token(KEYS[1], 'rl_tokens', 'rl_ts', tonumber(ARGV[7]),
-  tonumber(ARGV[8]) / 1000)
+local allowed, retry, _, whole = take_token(KEYS[1], 'rl_tokens', 'rl_ts', tonumber(ARGV[7]),
+  tonumber(ARGV[8]) / 1000, tonumber(ARGV[9]))
 r[5] = allowed
 r[6] = retry
+r[7] = whole
 return r
 "#;
 
@@ -213,14 +220,15 @@ end
 return redis.call('HDEL', KEYS[1], ARGV[5])
 "#;
 
-/// KEYS: bucket. ARGV: prefix, capacity, refill per second. Returns `{allowed, retry_after_ms}`.
-/// Time comes from the Redis server (`TIME`), so gateways with skewed clocks share one bucket
-/// fairly; the bucket expires when it would be full again.
+/// KEYS: bucket. ARGV: prefix, capacity, refill per second. Returns
+/// `{allowed, retry_after_ms, remaining}`. Time comes from the Redis server (`TIME`), so
+/// gateways with skewed clocks share one bucket fairly; the bucket expires when it would be full
+/// again.
 const RATE_LIMIT: &str = r#"
 local cap, per_ms = tonumber(ARGV[2]), tonumber(ARGV[3]) / 1000
-local allowed, retry, tokens = take_token(KEYS[1], 'tokens', 'ts', cap, per_ms)
+local allowed, retry, tokens, whole = take_token(KEYS[1], 'tokens', 'ts', cap, per_ms, 1)
 redis.call('PEXPIRE', KEYS[1], int(math.max(1, math.ceil((cap - tokens) / per_ms))))
-return {allowed, retry}
+return {allowed, retry, whole}
 "#;
 
 struct Scripts {
@@ -256,7 +264,7 @@ impl Scripts {
 }
 
 type ValidateReply = Option<(String, i64, i64, i64)>;
-type ValidateMeteredReply = Option<(String, i64, i64, i64, i64, i64)>;
+type ValidateMeteredReply = Option<(String, i64, i64, i64, i64, i64, i64)>;
 type ListReply = Vec<(String, String, i64, i64, i64)>;
 
 /// The one thing standalone and cluster differ in. Both are cheap to clone (multiplexed).
@@ -558,6 +566,15 @@ fn unavailable(e: RedisError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// A bucket script's `allowed, retry_after_ms, remaining` as the port's decision.
+fn rate_decision(allowed: i64, retry_after_ms: i64, remaining: i64) -> RateDecision {
+    RateDecision {
+        allowed: allowed == 1,
+        retry_after_ms: u64::try_from(retry_after_ms).unwrap_or_default(),
+        remaining: u32::try_from(remaining).unwrap_or_default(),
+    }
+}
+
 fn parse_staff(raw: &str) -> Result<bool, StoreError> {
     match raw {
         "1" => Ok(true),
@@ -639,22 +656,26 @@ impl SessionStore for RedisStore {
         token: &str,
         capacity: u32,
         refill_per_sec: f64,
+        cost: u32,
     ) -> Result<Option<(Session, RateDecision)>, StoreError> {
         let Some(parts) = parse_token(token) else {
             return Ok(None);
         };
         check_bucket(capacity, refill_per_sec)?;
+        check_cost(cost)?;
         let mut conn = self.conn.clone();
         let reply: ValidateMeteredReply = self
             .call("validate_metered", async {
                 self.validation(&self.scripts.validate_metered, &parts)
                     .arg(capacity)
                     .arg(refill_per_sec)
+                    .arg(cost)
                     .invoke_async(&mut conn)
                     .await
             })
             .await?;
-        let Some((staff, created, last_seen, expires, allowed, retry_after_ms)) = reply else {
+        let Some((staff, created, last_seen, expires, allowed, retry_after_ms, remaining)) = reply
+        else {
             return Ok(None);
         };
         let session = session_from_ms(
@@ -665,10 +686,7 @@ impl SessionStore for RedisStore {
             last_seen,
             expires,
         );
-        let decision = RateDecision {
-            allowed: allowed == 1,
-            retry_after_ms: u64::try_from(retry_after_ms).unwrap_or_default(),
-        };
+        let decision = rate_decision(allowed, retry_after_ms, remaining);
         Ok(Some((session, decision)))
     }
 
@@ -819,7 +837,7 @@ impl SessionStore for RedisStore {
     ) -> Result<RateDecision, StoreError> {
         check_rate_limit(key, capacity, refill_per_sec)?;
         let mut conn = self.conn.clone();
-        let (allowed, retry_after_ms): (i64, i64) = self
+        let (allowed, retry_after_ms, remaining): (i64, i64, i64) = self
             .call("rate_limit", async {
                 self.scripts
                     .rate_limit
@@ -831,10 +849,7 @@ impl SessionStore for RedisStore {
                     .await
             })
             .await?;
-        Ok(RateDecision {
-            allowed: allowed == 1,
-            retry_after_ms: u64::try_from(retry_after_ms).unwrap_or_default(),
-        })
+        Ok(rate_decision(allowed, retry_after_ms, remaining))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -47,6 +47,9 @@ pub use topology::{DatabaseUrls, MAIN, Topology};
 const ENGINE: &str = "postgres";
 /// How long a write waits for a moving shard before giving up with `ShardMoving`.
 const MOVE_WAIT: Duration = Duration::from_secs(15);
+/// How often a running router re-reads the shard map, so that read-only traffic also follows a
+/// move (writes learn at once, from the fence). Purging a moved shard waits longer than this.
+pub const MAP_REFRESH: Duration = Duration::from_secs(2);
 
 pub struct PostgresStore {
     /// `main` (the catalog) first, then the shard databases in name order.
@@ -104,6 +107,23 @@ impl PostgresStore {
             databases,
             map: ShardMap::new(homes),
             recent: replica::RecentWrites::default(),
+        })
+    }
+
+    /// Re-reads the shard map every [`MAP_REFRESH`] until the process ends.
+    pub fn spawn_map_refresh(self: &std::sync::Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let router = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(MAP_REFRESH);
+            loop {
+                ticks.tick().await;
+                let Some(router) = router.upgrade() else {
+                    return;
+                };
+                if let Err(e) = router.reload_map().await {
+                    tracing::warn!(error = %e, "cannot refresh the shard map; keeping the last one");
+                }
+            }
         })
     }
 
@@ -167,6 +187,12 @@ impl PostgresStore {
 
     async fn read_pool(&self, database: usize, reader: Option<UserId>) -> &PgPool {
         replica::read_pool(&self.databases, database, reader, &self.recent).await
+    }
+
+    /// The rows of `rows` (read from database `home`) whose shard the map places there.
+    fn only_homed<T>(&self, home: usize, mut rows: Vec<T>, shard: impl Fn(&T) -> u16) -> Vec<T> {
+        rows.retain(|row| self.map.home(shard(row)) == home);
+        rows
     }
 
     /// Ids grouped by the database holding their shard.
@@ -248,13 +274,32 @@ impl CommerceStore for PostgresStore {
         instrumented(ENGINE, "list_users", async {
             // Scatter-gather, bounded: each database returns at most `first` rows after the
             // cursor, so merging costs at most databases × first rows whatever the table sizes.
-            let homes = self.map.databases_in_use();
-            let pages = try_join_all(homes.into_iter().map(|home| async move {
-                users::page(self.read_pool(home, None).await, first, after).await
-            }))
-            .await?;
-            let mut merged: Vec<User> = pages.into_iter().flatten().collect();
-            merged.sort_by_key(|u| u.id);
+            // A database keeps a frozen copy of a moved shard until it is purged: only rows from
+            // the database the map names count. A full page whose stale rows were dropped says
+            // nothing about ids past its last row, so a round stops there and the next round
+            // continues from it (only while such copies exist is there more than one round).
+            let mut merged: Vec<User> = Vec::new();
+            let mut cursor = after;
+            loop {
+                let homes = self.map.databases_in_use();
+                let pages = try_join_all(homes.into_iter().map(|home| async move {
+                    let page = users::page(self.read_pool(home, None).await, first, cursor).await?;
+                    let full_until = (page.len() == first as usize)
+                        .then(|| page.last().map(|u| u.id))
+                        .flatten();
+                    Ok::<_, StoreError>((self.only_homed(home, page, |u| u.id.shard()), full_until))
+                }))
+                .await?;
+                let known_until = pages.iter().filter_map(|(_, until)| *until).min();
+                let mut round: Vec<User> = pages.into_iter().flat_map(|(rows, _)| rows).collect();
+                round.retain(|u| known_until.is_none_or(|until| u.id <= until));
+                round.sort_by_key(|u| u.id);
+                merged.extend(round);
+                match known_until {
+                    Some(until) if merged.len() < first as usize => cursor = Some(until),
+                    _ => break,
+                }
+            }
             merged.truncate(first as usize);
             Ok(merged)
         })
@@ -437,11 +482,12 @@ impl CommerceStore for PostgresStore {
     ) -> Result<Vec<OrderRequest>, StoreError> {
         instrumented(ENGINE, "unfinished_order_requests", async {
             let homes = self.map.databases_in_use();
-            let found =
-                try_join_all(homes.into_iter().map(|home| {
-                    orders::unfinished(&self.databases[home].primary, older_than, limit)
-                }))
-                .await?;
+            let found = try_join_all(homes.into_iter().map(|home| async move {
+                let found =
+                    orders::unfinished(&self.databases[home].primary, older_than, limit).await?;
+                Ok::<_, StoreError>(self.only_homed(home, found, |r| r.user.shard()))
+            }))
+            .await?;
             let mut all: Vec<OrderRequest> = found.into_iter().flatten().collect();
             all.truncate(limit as usize);
             Ok(all)

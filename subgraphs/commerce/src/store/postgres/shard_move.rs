@@ -1,4 +1,5 @@
-//! Moving one logical shard to another database: fence, copy, switch the map, clean up.
+//! Moving one logical shard to another database: fence, copy, switch the map — and, after every
+//! router has seen the new map, purge the old copy.
 //!
 //! Non-obvious:
 //! - Step 1 deletes the shard's ownership row in the old database. That waits for every write
@@ -43,7 +44,8 @@ fn of_shard(column: &str, shard: u16) -> String {
     format!("(({column} >> 10) & 8191) = {shard}")
 }
 
-/// Moves `shard` to the database named `to` and deletes it from its old home.
+/// Moves `shard` to the database named `to`. The old home keeps a frozen copy until
+/// [`purge_moved_shard`].
 pub async fn move_shard(
     store: &PostgresStore,
     shard: u16,
@@ -77,9 +79,85 @@ pub async fn move_shard(
         .await
         .map_err(from_sqlx)?;
 
-    // 2. Copy, and take ownership in the same transaction.
-    let mut reader = source.primary.acquire().await.map_err(from_sqlx)?;
-    let mut writer = target.primary.acquire().await.map_err(from_sqlx)?;
+    // 2. Copy, and take ownership in the same transaction. If that fails, the old home takes
+    //    the shard back (the map still points there), so a failed move costs a stall, not an
+    //    outage; the move can be run again.
+    if let Err(e) = copy_and_own(&source.primary, &target.primary, shard, &mut report).await {
+        sqlx::query(
+            "INSERT INTO shard_ownership (logical_shard) VALUES ($1) ON CONFLICT DO NOTHING",
+        )
+        .bind(shard as i16)
+        .execute(&source.primary)
+        .await
+        .map_err(from_sqlx)?;
+        return Err(e);
+    }
+
+    // 3. Switch the map; routers with the old map learn it from the fence.
+    sqlx::query("UPDATE shard_map SET database = $2, moved_at = now() WHERE logical_shard = $1")
+        .bind(shard as i16)
+        .bind(to)
+        .execute(store.pool())
+        .await
+        .map_err(from_sqlx)?;
+    store.reload_map().await?;
+    Ok(report)
+}
+
+/// Step 4, once every router has seen the new map: deletes `shard`'s rows from every database
+/// that does not own it. Returns the rows deleted per database.
+///
+/// Separate from the move because routers learn of a move on their next map refresh
+/// ([`super::MAP_REFRESH`]) or their next write to the shard; until then their *reads* still go to
+/// the old home, which keeps serving the (frozen, complete) copy. Purge after that grace.
+pub async fn purge_moved_shard(
+    store: &PostgresStore,
+    shard: u16,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    store.reload_map().await?;
+    let home = store.home_of(shard).to_owned();
+    let mut purged = Vec::new();
+    for db in store.databases.iter().filter(|d| d.name != home) {
+        let mut tx = db.primary.begin().await.map_err(from_sqlx)?;
+        let owned: Option<i16> = sqlx::query_scalar(
+            "SELECT logical_shard FROM shard_ownership WHERE logical_shard = $1",
+        )
+        .bind(shard as i16)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        if owned.is_some() {
+            return Err(StoreError::Other(format!(
+                "database {} still owns shard {shard}, which the map places in {home}",
+                db.name
+            )));
+        }
+        let before: u64 = rows_of(&mut tx, shard).await?;
+        delete_shard(&mut tx, shard).await?;
+        tx.commit().await.map_err(from_sqlx)?;
+        purged.push((db.name.clone(), before));
+    }
+    Ok(purged)
+}
+
+async fn rows_of(conn: &mut PgConnection, shard: u16) -> Result<u64, StoreError> {
+    let mut total = 0;
+    for (table, column) in TABLES {
+        total += count(&mut *conn, table, &of_shard(column, shard)).await?;
+    }
+    Ok(total)
+}
+
+/// Streams the shard's rows from `source` to `target` and makes `target` own the shard, in one
+/// transaction on `target`; records the rows copied per table in `report`.
+async fn copy_and_own(
+    source: &PgPool,
+    target: &PgPool,
+    shard: u16,
+    report: &mut MoveReport,
+) -> Result<(), StoreError> {
+    let mut reader = source.acquire().await.map_err(from_sqlx)?;
+    let mut writer = target.acquire().await.map_err(from_sqlx)?;
     let mut tx = writer.begin().await.map_err(from_sqlx)?;
     delete_shard(&mut tx, shard).await?;
     for (table, column) in TABLES {
@@ -112,22 +190,7 @@ pub async fn move_shard(
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-    tx.commit().await.map_err(from_sqlx)?;
-
-    // 3. Switch the map; routers with the old map learn it from the fence.
-    sqlx::query("UPDATE shard_map SET database = $2, moved_at = now() WHERE logical_shard = $1")
-        .bind(shard as i16)
-        .bind(to)
-        .execute(store.pool())
-        .await
-        .map_err(from_sqlx)?;
-    store.reload_map().await?;
-
-    // 4. Clean up the old home.
-    let mut old = source.primary.begin().await.map_err(from_sqlx)?;
-    delete_shard(&mut old, shard).await?;
-    old.commit().await.map_err(from_sqlx)?;
-    Ok(report)
+    tx.commit().await.map_err(from_sqlx)
 }
 
 /// Deletes the shard's rows and ownership from one database, children first.

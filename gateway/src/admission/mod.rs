@@ -2,14 +2,18 @@
 //! ask now (token buckets shared by every gateway instance through the session store).
 //!
 //! A signed-in request is metered by its session, in the same store call that checks and touches
-//! the token: one round trip. Anonymous requests, and requests whose token does not check out
-//! (guessing, expired sessions), are metered by client address. Sessions, not addresses, meter
-//! signed-in users because many users share one address (offices, mobile carriers' NAT) while
-//! a session is one user; sign-in attempts themselves are anonymous, so they are metered per
-//! address. A store that cannot answer lets the request through anonymously (logged): failing
-//! closed would turn a session-store outage into a whole-API outage.
+//! the token: one round trip, and usually none, because the verifier the gateway wires answers
+//! from a short-lived [`validation_cache`] that bills the session's bucket late but in full.
+//! Anonymous requests, and requests whose token does not check out (guessing, expired sessions),
+//! are metered by client address. Sessions, not addresses, meter signed-in users because many
+//! users share one address (offices, mobile carriers' NAT) while a session is one user; sign-in
+//! attempts themselves are anonymous, so they are metered per address. A store that cannot
+//! answer lets the request through anonymously (logged): failing closed would turn a
+//! session-store outage into a whole-API outage.
 
 use std::sync::Arc;
+
+pub mod validation_cache;
 
 use polygate_kit::Viewer;
 use polygate_kit::auth::{RateLimiter, RateVerdict, TokenVerifier};
@@ -84,7 +88,7 @@ impl Gatekeeper {
         let verified = match self.limits.per_session {
             Some(b) => self
                 .verifier
-                .verify_metered(token, b.burst, b.per_sec)
+                .verify_metered(token, b.burst, b.per_sec, 1)
                 .await
                 .map(|v| v.map(|(viewer, verdict)| (viewer, Some(verdict)))),
             None => self
@@ -163,14 +167,34 @@ mod tests {
         assert!(matches!(other, Admission::Admitted(None)));
     }
 
+    /// The gatekeeper as `wiring` builds it with the validation cache on.
+    fn cached_gatekeeper(limits: RateLimits) -> (Gatekeeper, SessionAuth) {
+        use std::time::Duration;
+        use validation_cache::{CachingVerifier, EvictingStore, MAX_ENTRIES, ValidationCache};
+        let cache = Arc::new(ValidationCache::new(Duration::from_secs(1), MAX_ENTRIES));
+        let store = Arc::new(MemoryStore::new(SessionPolicy::default()));
+        let auth = SessionAuth(Arc::new(EvictingStore::new(store, cache.clone())));
+        let keeper = Gatekeeper {
+            verifier: Arc::new(CachingVerifier::new(Arc::new(auth.clone()), cache)),
+            limiter: Arc::new(auth.clone()),
+            limits,
+        };
+        (keeper, auth)
+    }
+
     #[tokio::test]
     async fn a_session_beyond_its_burst_is_limited_even_from_new_addresses() {
-        use polygate_kit::auth::SessionIssuer;
         let limits = RateLimits {
             per_client: None,
             per_session: Bucket::new(1, 2),
         };
-        let (keeper, auth) = gatekeeper(limits);
+        for (keeper, auth) in [gatekeeper(limits), cached_gatekeeper(limits)] {
+            session_is_limited_after_its_burst(keeper, auth).await;
+        }
+    }
+
+    async fn session_is_limited_after_its_burst(keeper: Gatekeeper, auth: SessionAuth) {
+        use polygate_kit::auth::SessionIssuer;
         let token = auth.issue("u1", false).await.unwrap().token;
         for ip in ["10.0.0.1", "10.0.0.2"] {
             let admitted = keeper.admit(Some(token.clone()), Some(ip.into())).await;
@@ -184,6 +208,22 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[tokio::test]
+    async fn with_the_cache_a_logged_out_token_is_anonymous_at_once() {
+        use polygate_kit::auth::SessionIssuer;
+        let limits = RateLimits {
+            per_client: None,
+            per_session: Bucket::new(20, 60),
+        };
+        let (keeper, auth) = cached_gatekeeper(limits);
+        let token = auth.issue("u1", false).await.unwrap().token;
+        let admitted = keeper.admit(Some(token.clone()), None).await;
+        assert!(matches!(admitted, Admission::Admitted(Some(_))));
+        assert!(auth.revoke_token(&token).await.unwrap());
+        let after = keeper.admit(Some(token), None).await;
+        assert!(matches!(after, Admission::Admitted(None)));
     }
 
     #[tokio::test]
