@@ -58,17 +58,11 @@ pub struct Gatekeeper {
 
 impl Gatekeeper {
     pub async fn admit(&self, token: Option<String>, client_ip: Option<String>) -> Admission {
-        if let Some(token) = token {
-            match self.verify(&token).await {
-                Some((_, Some(verdict))) if !verdict.allowed => {
-                    return Admission::Limited {
-                        scope: "session",
-                        retry_after_ms: verdict.retry_after_ms.max(1),
-                    };
-                }
-                Some((viewer, _)) => return Admission::Admitted(Some(viewer)),
-                None => {} // not signed in after all: metered like any anonymous request
-            }
+        // A token that does not check out is metered like any anonymous request.
+        if let Some(token) = token
+            && let Some((viewer, verdict)) = self.verify(&token).await
+        {
+            return signed_in(viewer, verdict);
         }
         let client_key = client_ip.map(|ip| format!("client:{ip}"));
         match self
@@ -81,6 +75,24 @@ impl Gatekeeper {
             },
             None => Admission::Admitted(None),
         }
+    }
+
+    /// [`admit`](Self::admit) when it needs no store call and no waiting: a signed-in request
+    /// whose verdict the validation cache holds. `None` means "call `admit`". A caller on
+    /// another runtime than the stores' (the auth plugin on an HTTP worker) can answer most
+    /// signed-in requests in place and hand only the rest over.
+    pub fn admit_now(&self, token: Option<&str>) -> Option<Admission> {
+        let token = token?;
+        let (viewer, verdict) = match self.limits.per_session {
+            Some(b) => {
+                let (viewer, verdict) = self
+                    .verifier
+                    .verify_metered_now(token, b.burst, b.per_sec, 1)?;
+                (viewer, Some(verdict))
+            }
+            None => (self.verifier.verify_now(token)?, None),
+        };
+        Some(signed_in(viewer, verdict))
     }
 
     /// The viewer behind `token`, with the session bucket's verdict when sessions are metered.
@@ -116,6 +128,17 @@ impl Gatekeeper {
                 None
             }
         }
+    }
+}
+
+/// A verified viewer's admission: limited when the session's bucket said so.
+fn signed_in(viewer: Viewer, verdict: Option<RateVerdict>) -> Admission {
+    match verdict {
+        Some(verdict) if !verdict.allowed => Admission::Limited {
+            scope: "session",
+            retry_after_ms: verdict.retry_after_ms.max(1),
+        },
+        _ => Admission::Admitted(Some(viewer)),
     }
 }
 
@@ -208,6 +231,42 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[tokio::test]
+    async fn admit_now_answers_only_what_the_cache_holds() {
+        use polygate_kit::auth::SessionIssuer;
+        let limits = RateLimits {
+            per_client: None,
+            per_session: Bucket::new(1, 2),
+        };
+        let (keeper, auth) = cached_gatekeeper(limits);
+        let token = auth.issue("u1", false).await.unwrap().token;
+        assert!(
+            keeper.admit_now(Some(&token)).is_none(),
+            "nothing cached yet"
+        );
+        assert!(
+            keeper.admit_now(None).is_none(),
+            "anonymous requests need the store"
+        );
+        let first = keeper.admit(Some(token.clone()), None).await;
+        assert!(matches!(first, Admission::Admitted(Some(_))));
+        let second = keeper.admit_now(Some(&token));
+        assert!(matches!(second, Some(Admission::Admitted(Some(_)))));
+        let third = keeper.admit_now(Some(&token));
+        assert!(matches!(
+            third,
+            Some(Admission::Limited {
+                scope: "session",
+                ..
+            })
+        ));
+
+        let (uncached, auth) = gatekeeper(limits);
+        let token = auth.issue("u2", false).await.unwrap().token;
+        uncached.admit(Some(token.clone()), None).await;
+        assert!(uncached.admit_now(Some(&token)).is_none());
     }
 
     #[tokio::test]

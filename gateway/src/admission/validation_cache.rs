@@ -71,9 +71,9 @@ struct Entry {
 
 /// A session bucket's shape: `capacity` tokens, refilled at `per_sec`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Meter {
-    pub capacity: u32,
-    pub per_sec: f64,
+struct Meter {
+    capacity: u32,
+    per_sec: f64,
 }
 
 /// This gateway's copy of a session's bucket between two refreshes.
@@ -207,35 +207,48 @@ impl ValidationCache {
         lock(&self.shards[index])
     }
 
-    /// The entry of `presented` if fresh, answered by `answer` (`None`: not usable, ask).
+    /// The entry of `presented` if fresh, answered by `answer` (`None`: not usable); otherwise
+    /// what asking the store takes: the unbilled requests (handed over, so no two refreshes bill
+    /// them twice) and the shard's eviction count.
     fn lookup<V>(
         &self,
         presented: &Presented<'_>,
         now: Instant,
         answer: impl FnOnce(&mut Entry) -> Option<V>,
     ) -> Lookup<V> {
+        if let Some((viewer, verdict)) = self.peek(presented, now, answer) {
+            return Lookup::Fresh(viewer, verdict);
+        }
         let mut shard = self.shard(presented.user_id);
         let evictions = shard.evictions;
-        let ask = |unbilled| Lookup::Ask {
+        // A guess at a cached session (wrong secret) leaves the entry alone.
+        let unbilled = shard
+            .entries
+            .get_mut(presented.session_id)
+            .filter(|e| e.secret_hash == presented.secret_hash)
+            .and_then(|e| e.bucket.as_mut())
+            .map_or(0, |b| std::mem::take(&mut b.unbilled));
+        Lookup::Ask {
             unbilled,
             evictions,
-        };
-        let Some(entry) = shard.entries.get_mut(presented.session_id) else {
-            return ask(0);
-        };
-        if entry.secret_hash != presented.secret_hash {
-            return ask(0); // a guess at a cached session: the store answers, the entry stays
         }
-        if now < entry.refresh_at
-            && let Some(verdict) = answer(entry)
-        {
-            return Lookup::Fresh(entry.viewer.clone(), verdict);
-        }
-        let unbilled = entry
-            .bucket
-            .as_mut()
-            .map_or(0, |b| std::mem::take(&mut b.unbilled));
-        ask(unbilled)
+    }
+
+    /// The entry of `presented` answered by `answer` if fresh; `None` (and nothing changed) if
+    /// the store must be asked.
+    fn peek<V>(
+        &self,
+        presented: &Presented<'_>,
+        now: Instant,
+        answer: impl FnOnce(&mut Entry) -> Option<V>,
+    ) -> Option<(Viewer, V)> {
+        let mut shard = self.shard(presented.user_id);
+        let entry = shard
+            .entries
+            .get_mut(presented.session_id)
+            .filter(|e| e.secret_hash == presented.secret_hash && now < e.refresh_at)?;
+        let verdict = answer(entry)?;
+        Some((entry.viewer.clone(), verdict))
     }
 
     /// Stores the store's answer, unless an eviction in the shard happened since `evictions`.
@@ -375,6 +388,31 @@ impl CachingVerifier {
 
 #[async_trait]
 impl TokenVerifier for CachingVerifier {
+    fn verify_now(&self, token: &str) -> Option<Viewer> {
+        let presented = Presented::parse(token)?;
+        let (viewer, ()) = self.cache.peek(&presented, Instant::now(), |_| Some(()))?;
+        LOOKUPS.count(&LOOKUPS.hit);
+        Some(viewer)
+    }
+
+    fn verify_metered_now(
+        &self,
+        token: &str,
+        capacity: u32,
+        per_sec: f64,
+        cost: u32,
+    ) -> Option<(Viewer, RateVerdict)> {
+        let presented = Presented::parse(token)?;
+        let meter = Meter { capacity, per_sec };
+        let now = Instant::now();
+        let found = self.cache.peek(&presented, now, |entry| {
+            let bucket = entry.bucket.as_mut().filter(|b| b.meter == meter)?;
+            Some(bucket.take(cost, now))
+        })?;
+        LOOKUPS.count(&LOOKUPS.hit);
+        Some(found)
+    }
+
     async fn verify(&self, token: &str) -> Result<Option<Viewer>, SessionStoreUnavailable> {
         let Some(presented) = Presented::parse(token) else {
             return Ok(None);
@@ -692,6 +730,28 @@ mod tests {
             "three cached requests + this one"
         );
         assert_eq!(refreshed.remaining, 5, "10 - 1 - 4: {refreshed:?}");
+    }
+
+    #[tokio::test]
+    async fn answering_now_never_asks_the_store_nor_loses_unbilled_requests() {
+        let s = setup(50, MAX_ENTRIES);
+        let token = s.sign_in("u1").await;
+        assert!(s.verifier.verify_metered_now(&token, 10, 1.0, 1).is_none());
+        assert!(s.admit(&token, 10, 1.0).await.unwrap().allowed);
+        let (_, now) = s.verifier.verify_metered_now(&token, 10, 1.0, 1).unwrap();
+        assert!(now.allowed);
+        assert!(s.verifier.verify_now(&token).is_some());
+        sleep_ms(70).await;
+        assert!(
+            s.verifier.verify_metered_now(&token, 10, 1.0, 1).is_none(),
+            "stale"
+        );
+        assert!(s.admit(&token, 10, 1.0).await.unwrap().allowed);
+        assert_eq!(
+            s.store_calls.costs(),
+            [1, 2],
+            "the request answered now is billed"
+        );
     }
 
     #[tokio::test]

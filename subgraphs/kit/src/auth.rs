@@ -118,6 +118,24 @@ pub trait TokenVerifier: Send + Sync {
         per_sec: f64,
         cost: u32,
     ) -> Result<Option<(Viewer, RateVerdict)>, SessionStoreUnavailable>;
+
+    /// [`verify`](Self::verify) when it can answer without waiting (a gateway's validation
+    /// cache holds a fresh verdict); `None` means "call `verify`". Never asks the store.
+    fn verify_now(&self, _token: &str) -> Option<Viewer> {
+        None
+    }
+
+    /// [`verify_metered`](Self::verify_metered) when it can answer without waiting; `None`
+    /// means "call `verify_metered`". Never asks the store.
+    fn verify_metered_now(
+        &self,
+        _token: &str,
+        _capacity: u32,
+        _per_sec: f64,
+        _cost: u32,
+    ) -> Option<(Viewer, RateVerdict)> {
+        None
+    }
 }
 
 /// A token bucket's answer: go ahead, or wait this long.
