@@ -41,9 +41,15 @@ pub const POSTGRES: &[Migration] = &[
         description: "order placement and sharding",
         sql: include_str!("../../../sql/commerce/postgres/0005_order_placement.sql"),
     },
+    Migration {
+        version: 6,
+        description: "place an order in one transaction",
+        sql: include_str!("../../../sql/commerce/postgres/0006_place_order_at_once.sql"),
+    },
 ];
 
-/// Same versions as [`POSTGRES`]; version 4 is a no-op here (no partitioning on SQLite).
+/// Same versions as [`POSTGRES`]; versions 4 and 6 are no-ops here (no partitioning, no stored
+/// functions on SQLite).
 pub const SQLITE: &[Migration] = &[
     Migration {
         version: 1,
@@ -69,6 +75,11 @@ pub const SQLITE: &[Migration] = &[
         version: 5,
         description: "order placement",
         sql: include_str!("../../../sql/commerce/sqlite/0005_order_placement.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "place an order in one transaction",
+        sql: include_str!("../../../sql/commerce/sqlite/0006_place_order_at_once.sql"),
     },
 ];
 

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use polygate_commerce::PostgresStore;
 use polygate_commerce::domain::{
-    Currency, DisplayName, Email, IdempotencyKey, Money, NewProduct, NewUser, PasswordHash,
-    ProductName, Quantity, Restock, Sku, WarehouseCode,
+    Currency, DisplayName, Email, IdempotencyKey, LineRequest, Money, NewProduct, NewUser,
+    OrderRequest, PasswordHash, PlacedAtOnce, ProductName, Quantity, Reservation, Restock, Sku,
+    WarehouseCode,
 };
 use polygate_commerce::ids::{OrderId, ProductId, UserId};
 use polygate_commerce::orders::{PlaceOrder, place_order};
@@ -186,6 +187,83 @@ async fn rows_live_on_the_database_that_holds_their_shard() {
                 .unwrap()
                 .expect("found");
             assert_eq!(found.user.id, on_b);
+        },
+    )
+    .await;
+}
+
+/// A buyer whose shard lives in the catalog database is served in one transaction; a buyer whose
+/// shard moved to another database gets the saga, even from a router that has not yet seen the
+/// move (the function's fence refuses, the router reloads its map).
+#[tokio::test]
+async fn one_transaction_only_where_shard_and_catalog_share_a_database() {
+    with_fresh_databases(
+        "commerce_shards",
+        &[URL_VAR, SECOND_URL_VAR],
+        |urls| async move {
+            let store = PostgresStore::connect_topology(&two_databases(&urls))
+                .await
+                .unwrap();
+            let stale = PostgresStore::connect_topology(&two_databases(&urls))
+                .await
+                .unwrap();
+            let sku = stocked_product(&store, 10).await;
+            let product = store
+                .products_by_skus(std::slice::from_ref(&sku), None)
+                .await
+                .unwrap()[0]
+                .id;
+            let at_home = user_on(&store, 5).await;
+            let moved = user_on(&store, 6).await;
+            move_shard(&store, 6, "b").await.expect("move shard 6");
+            let request = |user: UserId, key: &str| {
+                let line = LineRequest {
+                    product,
+                    quantity: Quantity::new(1, "quantity").unwrap(),
+                };
+                let key = IdempotencyKey::parse(key).unwrap();
+                OrderRequest::new(user, key, Currency::usd(), vec![line])
+            };
+
+            let first = request(at_home, "once");
+            let placed = store.place_order_at_once(&first).await.unwrap();
+            assert!(
+                matches!(placed, Some(PlacedAtOnce::New(Reservation::Held(_)))),
+                "{placed:?}"
+            );
+            let again = store
+                .place_order_at_once(&request(at_home, "once"))
+                .await
+                .unwrap();
+            assert_eq!(again, Some(PlacedAtOnce::KeyUsed));
+            let retried = buy(&store, at_home, &sku, "once").await;
+            assert_eq!(
+                retried, first.order_id,
+                "a retry finds the order placed at once"
+            );
+
+            let old_home_before = rows_of_shard(store.pool(), 6).await.unwrap();
+            for router in [&store, &stale] {
+                let outcome = router
+                    .place_order_at_once(&request(moved, "away"))
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    outcome, None,
+                    "the saga runs for a shard on another database"
+                );
+            }
+            assert_eq!(
+                rows_of_shard(store.pool(), 6).await.unwrap(),
+                old_home_before,
+                "nothing was written to the old home"
+            );
+            let away = buy(&stale, moved, &sku, "away").await;
+            assert_eq!(
+                store.orders_by_ids(&[away], None).await.unwrap().len(),
+                1,
+                "the saga placed it on the shard's new home"
+            );
         },
     )
     .await;

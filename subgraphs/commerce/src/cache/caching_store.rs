@@ -28,8 +28,8 @@ use chrono::{DateTime, Utc};
 use super::{CacheError, ProductCache};
 use crate::domain::{
     CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
-    NewUser, Order, OrderCursor, OrderRequest, Product, Reservation, Restock, RestockOutcome, Sku,
-    User, UserWithHash, WarehouseCode,
+    NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation, Restock,
+    RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, UserId};
 use crate::store::{CommerceStore, StoreError};
@@ -237,6 +237,26 @@ impl CommerceStore for CachingStore {
     }
 
     // ---- orders: the placing and cancelling steps ---------------------------------------------
+    async fn place_order_at_once(
+        &self,
+        request: &OrderRequest,
+    ) -> Result<Option<PlacedAtOnce>, StoreError> {
+        let result = self.store.place_order_at_once(request).await;
+        match &result {
+            Ok(Some(PlacedAtOnce::New(Reservation::Held(held)))) => {
+                self.invalidate(held.iter().map(|l| l.product)).await
+            }
+            // Refused, the key was used, or the saga will run: no stock changed here.
+            Ok(_) => {}
+            Err(_) if may_have_applied(&result) => {
+                self.invalidate(request.lines.iter().map(|l| l.product))
+                    .await
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
     async fn open_order_request(&self, request: &OrderRequest) -> Result<OrderRequest, StoreError> {
         self.store.open_order_request(request).await
     }

@@ -11,7 +11,7 @@ pub use catalog::{
 };
 pub use order::{
     CancelOutcome, IdempotencyKey, LineRequest, Order, OrderCursor, OrderLine, OrderRequest,
-    OrderStatus, RequestState, Reservation, ReservedLine, fingerprint, now_ms,
+    OrderStatus, PlacedAtOnce, RequestState, Reservation, ReservedLine, fingerprint, now_ms,
 };
 pub use user::{
     DisplayName, Email, InvalidInput, NewUser, Password, PasswordHash, User, UserWithHash,

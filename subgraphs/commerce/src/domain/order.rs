@@ -114,6 +114,18 @@ pub enum Reservation {
     },
 }
 
+/// What placing an order in one transaction did (an adapter whose buyer's shard and catalog
+/// share a database runs the saga's three steps at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlacedAtOnce {
+    /// The key was new. `Held`: the order is written and its request placed. Anything else: the
+    /// request is stored rejected and nothing is held, as the saga would have left it.
+    New(Reservation),
+    /// The user had used the key before and nothing was written: carry on from the stored
+    /// request (`open_order_request` returns it).
+    KeyUsed,
+}
+
 /// Where a placing or cancelling stands. `Reserving` and `Releasing` are the unfinished states
 /// a retry or the sweeper resumes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,11 +1,12 @@
-//! `placeOrder`: resolve the SKUs, store the request, reserve stock, write the order.
+//! `placeOrder`: resolve the SKUs, store the request, reserve stock, write the order; in one
+//! transaction where the store can (`place_order_at_once`), else as the saga.
 
 use std::collections::BTreeMap;
 
 use super::crash_point;
 use crate::domain::{
-    Currency, IdempotencyKey, InvalidInput, LineRequest, Order, OrderRequest, Quantity,
-    RequestState, Reservation, Sku,
+    Currency, IdempotencyKey, InvalidInput, LineRequest, Order, OrderRequest, PlacedAtOnce,
+    Quantity, RequestState, Reservation, Sku,
 };
 use crate::ids::{ProductId, UserId};
 use crate::store::{CommerceStore, StoreError};
@@ -58,17 +59,24 @@ pub async fn place_order(store: &dyn CommerceStore, call: PlaceOrder) -> Result<
         });
     }
 
-    let fresh = OrderRequest::new(call.user, call.key, call.currency, lines);
-    let stored = store.open_order_request(&fresh).await?;
-    if stored.fingerprint != fresh.fingerprint {
-        return Err(PlaceError::KeyReused);
-    }
     let sku_of = |id: ProductId| {
         products
             .iter()
             .find(|p| p.id == id)
             .map_or_else(|| id.to_string(), |p| p.sku.as_str().to_owned())
     };
+    let fresh = OrderRequest::new(call.user, call.key, call.currency, lines);
+    match store.place_order_at_once(&fresh).await? {
+        Some(PlacedAtOnce::New(Reservation::Held(held))) => {
+            return Ok(Order::from_reservation(&fresh, &held));
+        }
+        Some(PlacedAtOnce::New(refused)) => return Err(refusal(refused).named(sku_of)),
+        Some(PlacedAtOnce::KeyUsed) | None => {}
+    }
+    let stored = store.open_order_request(&fresh).await?;
+    if stored.fingerprint != fresh.fingerprint {
+        return Err(PlaceError::KeyReused);
+    }
     match stored.state {
         RequestState::Reserving => {
             crash_point::reached(crash_point::AFTER_OPEN);
@@ -118,6 +126,16 @@ impl From<StoreError> for ResumeError {
     }
 }
 
+/// Why a reservation other than `Held` refused the order.
+fn refusal(refused: Reservation) -> ResumeError {
+    match refused {
+        Reservation::Short { product } => ResumeError::Short(product),
+        Reservation::NoPrice { product } => ResumeError::NoPrice(product),
+        Reservation::Unavailable { product } => ResumeError::NotForSale(product),
+        Reservation::Held(_) => unreachable!("a held reservation is no refusal"),
+    }
+}
+
 /// Steps 2 and 3 for a stored `Reserving` request: what a first call, a retry and the sweeper
 /// all run.
 pub(super) async fn resume(
@@ -133,12 +151,7 @@ pub(super) async fn resume(
             store
                 .reject_order_request(request.user, &request.key)
                 .await?;
-            return Err(match refused {
-                Reservation::Short { product } => ResumeError::Short(product),
-                Reservation::NoPrice { product } => ResumeError::NoPrice(product),
-                Reservation::Unavailable { product } => ResumeError::NotForSale(product),
-                Reservation::Held(_) => unreachable!("matched above"),
-            });
+            return Err(refusal(refused));
         }
     };
     crash_point::reached(crash_point::AFTER_RESERVE);

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
-    NewUser, Order, OrderCursor, OrderRequest, Product, Reservation, Restock, RestockOutcome, Sku,
-    User, UserWithHash, WarehouseCode,
+    NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation, Restock,
+    RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, UserId};
 
@@ -49,9 +49,10 @@ pub enum StoreError {
 /// Everything the commerce subgraph reads and writes: users and their orders (on the user's
 /// shard), and the catalog (products, prices, stock).
 ///
-/// Placing an order is not one call but three steps ([`open_order_request`],
-/// [`reserve_stock`], [`record_order`]) that the order saga (`crate::orders`) drives, because on
-/// Postgres they run on different databases. Every step is idempotent.
+/// Placing an order is three steps ([`open_order_request`], [`reserve_stock`],
+/// [`record_order`]) that the order saga (`crate::orders`) drives, because on Postgres they may
+/// run on different databases. Every step is idempotent. Where they share one database,
+/// [`place_order_at_once`] runs all three in one transaction instead.
 ///
 /// `reader` on a read is the signed-in user it is for: an adapter with read replicas uses it to
 /// give that user their own writes (read-your-writes); `None` tolerates replica lag.
@@ -59,6 +60,7 @@ pub enum StoreError {
 /// [`open_order_request`]: CommerceStore::open_order_request
 /// [`reserve_stock`]: CommerceStore::reserve_stock
 /// [`record_order`]: CommerceStore::record_order
+/// [`place_order_at_once`]: CommerceStore::place_order_at_once
 #[async_trait]
 pub trait CommerceStore: Send + Sync {
     // ---- users -------------------------------------------------------------------------------
@@ -107,6 +109,13 @@ pub trait CommerceStore: Send + Sync {
     async fn restock(&self, restock: &Restock) -> Result<RestockOutcome, StoreError>;
 
     // ---- orders: the placing and cancelling steps --------------------------------------------
+    /// Steps 1 to 3 in one transaction, when the buyer's shard and the catalog share a
+    /// database: the rows the saga would leave, with one commit instead of three. `None` when
+    /// they do not (or the adapter cannot), and the caller runs the saga.
+    async fn place_order_at_once(
+        &self,
+        request: &OrderRequest,
+    ) -> Result<Option<PlacedAtOnce>, StoreError>;
     /// Step 1 (buyer's shard): stores `request` unless the user already used its key; returns
     /// the stored request, which is the earlier one on a retry.
     async fn open_order_request(&self, request: &OrderRequest) -> Result<OrderRequest, StoreError>;

@@ -29,8 +29,9 @@ pub use catalog::{
 };
 pub use orders::{
     a_crash_after_cancel_mark_releases_the_stock_once, a_crash_after_open_is_placed_by_the_sweeper,
-    a_crash_after_reserve_is_placed_once, an_order_beyond_stock_is_refused_and_stays_refused,
-    an_unknown_sku_is_refused, cancelling_gives_the_stock_back_once,
+    a_crash_after_reserve_is_placed_once, a_short_line_gives_back_the_lines_held_before_it,
+    an_order_beyond_stock_is_refused_and_stays_refused, an_unknown_sku_is_refused,
+    cancelling_gives_the_stock_back_once,
     fifty_concurrent_buyers_of_ten_units_leave_exactly_ten_orders,
     order_history_pages_newest_first_without_gaps_or_duplicates, orders_by_ids_returns_lines,
     record_order_and_reject_order_request_respect_each_other, the_same_key_twice_places_one_order,
@@ -65,6 +66,7 @@ macro_rules! commerce_store_checks {
             the_same_key_with_different_lines_is_key_reused,
             an_unknown_sku_is_refused,
             an_order_beyond_stock_is_refused_and_stays_refused,
+            a_short_line_gives_back_the_lines_held_before_it,
             record_order_and_reject_order_request_respect_each_other,
             cancelling_gives_the_stock_back_once,
             a_crash_after_open_is_placed_by_the_sweeper,
@@ -95,6 +97,7 @@ pub async fn run_all(store: &dyn CommerceStore) {
     the_same_key_with_different_lines_is_key_reused(store).await;
     an_unknown_sku_is_refused(store).await;
     an_order_beyond_stock_is_refused_and_stays_refused(store).await;
+    a_short_line_gives_back_the_lines_held_before_it(store).await;
     record_order_and_reject_order_request_respect_each_other(store).await;
     cancelling_gives_the_stock_back_once(store).await;
     a_crash_after_open_is_placed_by_the_sweeper(store).await;

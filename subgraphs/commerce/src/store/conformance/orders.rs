@@ -1,5 +1,6 @@
-//! Orders through the saga (`crate::orders`): placing under contention, idempotency keys,
-//! refusals, cancelling, resuming after a crash between two steps, and the order reads.
+//! Orders through `crate::orders` (the saga, or one transaction where the adapter can): placing
+//! under contention, idempotency keys, refusals, cancelling, resuming after a crash between two
+//! steps, and the order reads.
 //!
 //! Non-obvious: a crash is simulated by calling the steps a dead process would have completed
 //! (e.g. only `open_order_request`), then running the sweeper with no grace period; the sweeper
@@ -263,6 +264,43 @@ pub async fn an_order_beyond_stock_is_refused_and_stays_refused(store: &dyn Comm
     let order = placed(store, &user, &[(&product.sku, 5)]).await;
     assert_eq!(read_order(store, order.id).await.lines[0].quantity.get(), 5);
     assert_eq!(available(store, product.id).await, 5);
+    assert!(unfinished_of(store, &[user.id]).await.is_empty());
+}
+
+/// An order whose second line (in lock order, by product id) is short is refused whole: the
+/// units its first line had already held are given back.
+pub async fn a_short_line_gives_back_the_lines_held_before_it(store: &dyn CommerceStore) {
+    let one = stocked_product(store, "held-first", 100, 2).await;
+    let two = stocked_product(store, "held-first", 100, 2).await;
+    let (first, second) = if one.id < two.id {
+        (one, two)
+    } else {
+        (two, one)
+    };
+    let user = create_user(store, "held-first").await;
+    let err = place(
+        store,
+        &user,
+        &unique_key("held-first"),
+        &[(&first.sku, 2), (&second.sku, 3)],
+    )
+    .await
+    .unwrap_err();
+    match &err {
+        PlaceError::OutOfStock(sku) => assert_eq!(sku, second.sku.as_str()),
+        other => panic!("expected out of stock, got {other:?}"),
+    }
+    assert_eq!(
+        available(store, first.id).await,
+        2,
+        "the first line's units are back"
+    );
+    assert_eq!(available(store, second.id).await, 2);
+    let orders = store
+        .order_history(user.id, 10, None, Some(user.id))
+        .await
+        .expect("order_history");
+    assert!(orders.is_empty(), "no order was written: {orders:?}");
     assert!(unfinished_of(store, &[user.id]).await.is_empty());
 }
 

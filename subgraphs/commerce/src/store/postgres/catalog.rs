@@ -349,7 +349,10 @@ async fn held_lines(
         .collect()
 }
 
-fn in_request_order(mut held: Vec<ReservedLine>, lines: &[LineRequest]) -> Vec<ReservedLine> {
+pub(super) fn in_request_order(
+    mut held: Vec<ReservedLine>,
+    lines: &[LineRequest],
+) -> Vec<ReservedLine> {
     held.sort_by_key(|h| lines.iter().position(|l| l.product == h.product));
     held
 }

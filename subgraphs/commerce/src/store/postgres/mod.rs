@@ -27,11 +27,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use super::{CommerceStore, StoreError, instrumented};
 use crate::domain::{
     CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
-    NewUser, Order, OrderCursor, OrderRequest, Product, Reservation, Restock, RestockOutcome, Sku,
-    User, UserWithHash, WarehouseCode,
+    NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation, Restock,
+    RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, UserId};
 
+mod at_once;
 mod catalog;
 pub mod monitoring;
 mod orders;
@@ -45,6 +46,8 @@ use topology::{Database, ShardMap};
 pub use topology::{DatabaseUrls, MAIN, Topology};
 
 const ENGINE: &str = "postgres";
+/// Index of the catalog database (`main`) in `PostgresStore::databases`.
+const CATALOG: usize = 0;
 /// How long a write waits for a moving shard before giving up with `ShardMoving`.
 const MOVE_WAIT: Duration = Duration::from_secs(15);
 /// How often a running router re-reads the shard map, so that read-only traffic also follows a
@@ -101,8 +104,8 @@ impl PostgresStore {
                 replica,
             });
         }
-        topology::bootstrap(&databases[0].primary).await?;
-        let homes = topology::load_map(&databases[0].primary, &databases).await?;
+        topology::bootstrap(&databases[CATALOG].primary).await?;
+        let homes = topology::load_map(&databases[CATALOG].primary, &databases).await?;
         Ok(Self {
             databases,
             map: ShardMap::new(homes),
@@ -129,7 +132,7 @@ impl PostgresStore {
 
     /// The catalog database's primary pool.
     pub fn pool(&self) -> &PgPool {
-        &self.databases[0].primary
+        &self.databases[CATALOG].primary
     }
 
     /// The named database (`main` or a shard database).
@@ -150,7 +153,7 @@ impl PostgresStore {
     }
 
     fn catalog(&self) -> &PgPool {
-        &self.databases[0].primary
+        &self.databases[CATALOG].primary
     }
 
     /// Runs a write on the primary holding `shard`, following the shard if it moves.
@@ -387,6 +390,26 @@ impl CommerceStore for PostgresStore {
 
     async fn restock(&self, restock: &Restock) -> Result<RestockOutcome, StoreError> {
         instrumented(ENGINE, "restock", catalog::restock(self.catalog(), restock)).await
+    }
+
+    async fn place_order_at_once(
+        &self,
+        request: &OrderRequest,
+    ) -> Result<Option<PlacedAtOnce>, StoreError> {
+        instrumented(ENGINE, "place_order_at_once", async {
+            self.on_shard(request.user.shard(), |home, pool| async move {
+                if home != CATALOG {
+                    return Ok(None);
+                }
+                let outcome = at_once::place(&pool, request).await?;
+                if matches!(outcome, PlacedAtOnce::New(Reservation::Held(_))) {
+                    self.remember_write(request.user, home).await;
+                }
+                Ok(Some(outcome))
+            })
+            .await
+        })
+        .await
     }
 
     async fn open_order_request(&self, request: &OrderRequest) -> Result<OrderRequest, StoreError> {

@@ -26,8 +26,8 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use super::{CommerceStore, StoreError, corrupt, from_sqlx, instrumented};
 use crate::domain::{
     CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
-    NewUser, Order, OrderCursor, OrderRequest, Product, Reservation, Restock, RestockOutcome, Sku,
-    User, UserWithHash, WarehouseCode,
+    NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation, Restock,
+    RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, UserId};
 
@@ -176,6 +176,14 @@ impl CommerceStore for SqliteStore {
 
     async fn restock(&self, restock: &Restock) -> Result<RestockOutcome, StoreError> {
         instrumented(ENGINE, "restock", catalog::restock(self, restock)).await
+    }
+
+    /// Not here: the saga is correct on SQLite too, and embedded mode is not the throughput path.
+    async fn place_order_at_once(
+        &self,
+        _request: &OrderRequest,
+    ) -> Result<Option<PlacedAtOnce>, StoreError> {
+        Ok(None)
     }
 
     async fn open_order_request(&self, request: &OrderRequest) -> Result<OrderRequest, StoreError> {
