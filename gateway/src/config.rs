@@ -317,6 +317,12 @@ impl Config {
         c.url.is_none() && c.store == EMBEDDED
     }
 
+    /// True when some subgraph runs inside the gateway (no `url`), so its resolvers and store
+    /// pools run on the store runtime.
+    pub fn any_in_process(&self) -> bool {
+        self.subgraphs.commerce.url.is_none() || self.subgraphs.session.url.is_none()
+    }
+
     /// True when every subgraph runs in-process on its embedded store.
     pub fn all_embedded(&self) -> bool {
         let s = &self.subgraphs;

@@ -27,9 +27,12 @@ pub fn run(options: ServeOptions) -> anyhow::Result<()> {
     let supergraph = std::fs::canonicalize(&supergraph)
         .with_context(|| format!("server.supergraph: cannot read `{}`", supergraph.display()))?;
 
+    // In-process subgraphs resolve on this runtime; with every subgraph remote it only carries
+    // the sign-in checks the validation cache cannot answer, and one worker is plenty.
+    let store_workers = if config.any_in_process() { 2 } else { 1 };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_name("polygate-stores")
-        .worker_threads(2)
+        .worker_threads(store_workers)
         .enable_all()
         .build()
         .context("cannot start the store runtime")?;
