@@ -125,3 +125,12 @@ async fn the_cache_url_memory_builds_a_caching_store_and_off_builds_none() {
     assert!(Arc::ptr_eq(&plain, &store));
     assert!(with_cache(store, "memcached://h:1", &CacheSettings::default()).is_err());
 }
+
+/// The wrapper keeps every promise of the port: the whole store conformance suite passes
+/// through it (SKU→id answers from memory included).
+#[tokio::test]
+async fn every_store_check_passes_through_the_caching_store() {
+    let _serial = conformance::serial().await;
+    let cached = CachingStore::new(store().await, default_cache());
+    polygate_commerce::store::conformance::run_all(&cached).await;
+}

@@ -58,7 +58,9 @@ fn bind(name: &str, sql: &str, recent: &[i64]) -> Query<'static, sqlx::Postgres,
     let q = sqlx::query(Box::leak(format!("EXPLAIN {sql}").into_boxed_str()));
     match name {
         "products_by_ids" => q.bind(vec![17_i64, 4242, 999]),
-        "products_by_skus" => q.bind(vec!["SKU-17".to_owned(), "SKU-4242".to_owned()]),
+        "products_by_skus" | "product_ids_by_skus" => {
+            q.bind(vec!["SKU-17".to_owned(), "SKU-4242".to_owned()])
+        }
         "list_products" => q.bind(100_i64).bind(20_i64),
         "list_products_in_category" => q.bind("category-3").bind(100_i64).bind(20_i64),
         "order_history" => q

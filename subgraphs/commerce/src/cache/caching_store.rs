@@ -8,10 +8,12 @@
 //!   would have to read the product back to write it, and two writers doing that race to put the
 //!   older document last. A delete is idempotent and commutes with any other delete.
 //! - Only `products_by_ids` reads through the cache: it is what entity resolution calls for
-//!   every `Product` reference. `products_by_skus` serves order placement, which should see the
-//!   store; it fills the cache with what it read but keeps no SKU→id map, which would need its
-//!   own keys and invalidation for a lookup that is not hot. `list_products` pages go to the
-//!   store and do not fill, so a scan of the catalogue cannot evict the hot set.
+//!   every `Product` reference. `products_by_skus` goes to the store and fills the cache with
+//!   what it read. `list_products` pages go to the store and do not fill, so a scan of the
+//!   catalogue cannot evict the hot set.
+//! - `product_ids_by_skus` (every `placeOrder`) is answered from an in-process SKU→id map kept
+//!   for good, whatever the cache backend: a SKU names the same product forever, so the map
+//!   needs no invalidation and no shared cache. It is bounded (emptied when full).
 //! - A write whose outcome is unknown (`Unavailable`: it may have committed before the timeout)
 //!   invalidates as if it had succeeded, and so does a retry that finds its work already done
 //!   (`AlreadyApplied`, a repeated `Held`): the first attempt may have crashed between commit and
@@ -20,7 +22,7 @@
 //!   as `error` and the store answers. Readiness (`ping`) does not include the cache either.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -38,14 +40,22 @@ use crate::store::{CommerceStore, StoreError};
 /// `polygate_cache_hit_ratio`.
 pub const CACHE_NAME: &str = "product";
 
+/// Most SKUs the in-process SKU→id map holds before it starts over.
+const MAX_SKU_IDS: usize = 100_000;
+
 pub struct CachingStore {
     store: Arc<dyn CommerceStore>,
     cache: Arc<dyn ProductCache>,
+    sku_ids: Mutex<HashMap<Sku, ProductId>>,
 }
 
 impl CachingStore {
     pub fn new(store: Arc<dyn CommerceStore>, cache: Arc<dyn ProductCache>) -> Self {
-        Self { store, cache }
+        Self {
+            store,
+            cache,
+            sku_ids: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The cache in front of the store.
@@ -196,6 +206,32 @@ impl CommerceStore for CachingStore {
         let products = self.store.products_by_skus(skus, reader).await?;
         self.fill(&products, ticket).await;
         Ok(products)
+    }
+
+    async fn product_ids_by_skus(&self, skus: &[Sku]) -> Result<Vec<(Sku, ProductId)>, StoreError> {
+        let mut known = Vec::with_capacity(skus.len());
+        let mut unknown = Vec::new();
+        {
+            let map = self.sku_ids.lock().unwrap_or_else(PoisonError::into_inner);
+            for sku in skus {
+                match map.get(sku) {
+                    Some(id) => known.push((sku.clone(), *id)),
+                    None => unknown.push(sku.clone()),
+                }
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(known);
+        }
+        let found = self.store.product_ids_by_skus(&unknown).await?;
+        let mut map = self.sku_ids.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() + found.len() > MAX_SKU_IDS {
+            map.clear();
+        }
+        map.extend(found.iter().cloned());
+        drop(map);
+        known.extend(found);
+        Ok(known)
     }
 
     async fn list_products(

@@ -46,15 +46,15 @@ pub enum PlaceError {
 pub async fn place_order(store: &dyn CommerceStore, call: PlaceOrder) -> Result<Order, PlaceError> {
     let merged = merge_lines(call.lines)?;
     let skus: Vec<Sku> = merged.keys().cloned().collect();
-    let products = store.products_by_skus(&skus, Some(call.user)).await?;
+    let products = store.product_ids_by_skus(&skus).await?;
     let mut lines = Vec::with_capacity(merged.len());
     for (sku, quantity) in &merged {
-        let product = products
+        let (_, product) = products
             .iter()
-            .find(|p| &p.sku == sku)
+            .find(|(known, _)| known == sku)
             .ok_or_else(|| PlaceError::UnknownSku(sku.as_str().to_owned()))?;
         lines.push(LineRequest {
-            product: product.id,
+            product: *product,
             quantity: *quantity,
         });
     }
@@ -62,8 +62,8 @@ pub async fn place_order(store: &dyn CommerceStore, call: PlaceOrder) -> Result<
     let sku_of = |id: ProductId| {
         products
             .iter()
-            .find(|p| p.id == id)
-            .map_or_else(|| id.to_string(), |p| p.sku.as_str().to_owned())
+            .find(|(_, known)| *known == id)
+            .map_or_else(|| id.to_string(), |(sku, _)| sku.as_str().to_owned())
     };
     let fresh = OrderRequest::new(call.user, call.key, call.currency, lines);
     match store.place_order_at_once(&fresh).await? {

@@ -89,6 +89,10 @@ pub trait CommerceStore: Send + Sync {
         skus: &[Sku],
         reader: Option<UserId>,
     ) -> Result<Vec<Product>, StoreError>;
+    /// The ids of the products among `skus` that exist, in any order, in one query. A SKU names
+    /// the same product for good (SKUs are never reassigned, products never deleted), so a
+    /// caller may keep the answer.
+    async fn product_ids_by_skus(&self, skus: &[Sku]) -> Result<Vec<(Sku, ProductId)>, StoreError>;
     /// Up to `first` active products (of `category`, when given) with ids above `after`, by id.
     async fn list_products(
         &self,

@@ -75,6 +75,23 @@ pub async fn products_round_trip_by_id_and_sku(store: &dyn CommerceStore) {
     assert!(store.products_by_skus(&[], None).await.unwrap().is_empty());
 }
 
+/// SKUs resolve to their products' ids, whatever their case; unknown SKUs are left out, and the
+/// answer is the same the second time (a caching wrapper may answer it from memory).
+pub async fn product_ids_by_skus_finds_exactly_the_known_skus(store: &dyn CommerceStore) {
+    let one = create_product(store, "ids1", usd(100)).await;
+    let two = create_product(store, "ids2", usd(200)).await;
+    let lower = crate::domain::Sku::parse(&two.sku.as_str().to_lowercase()).unwrap();
+    let asked = [one.sku.clone(), unique_sku("nosuch"), lower];
+    for round in ["first", "second"] {
+        let mut found = store.product_ids_by_skus(&asked).await.unwrap();
+        found.sort();
+        let mut expected = vec![(one.sku.clone(), one.id), (two.sku.clone(), two.id)];
+        expected.sort();
+        assert_eq!(found, expected, "{round} time");
+    }
+    assert!(store.product_ids_by_skus(&[]).await.unwrap().is_empty());
+}
+
 /// A second product with a taken SKU is a `Conflict` and is not stored.
 pub async fn duplicate_sku_is_a_conflict(store: &dyn CommerceStore) {
     let first = create_product(store, "dupsku", usd(100)).await;

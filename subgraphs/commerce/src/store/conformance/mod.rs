@@ -24,8 +24,9 @@ use crate::ids::{DEFAULT_SHARD, ProductId};
 
 pub use catalog::{
     duplicate_sku_is_a_conflict, list_products_pages_without_gaps_and_filters_by_category,
-    products_round_trip_by_id_and_sku, reserve_stock_is_all_or_nothing_and_idempotent,
-    restock_applies_once_per_key, set_price_changes_the_current_price,
+    product_ids_by_skus_finds_exactly_the_known_skus, products_round_trip_by_id_and_sku,
+    reserve_stock_is_all_or_nothing_and_idempotent, restock_applies_once_per_key,
+    set_price_changes_the_current_price,
 };
 pub use orders::{
     a_crash_after_cancel_mark_releases_the_stock_once, a_crash_after_open_is_placed_by_the_sweeper,
@@ -56,6 +57,7 @@ macro_rules! commerce_store_checks {
             list_users_pages_without_gaps_or_duplicates,
             ping_succeeds,
             products_round_trip_by_id_and_sku,
+            product_ids_by_skus_finds_exactly_the_known_skus,
             duplicate_sku_is_a_conflict,
             list_products_pages_without_gaps_and_filters_by_category,
             set_price_changes_the_current_price,
@@ -86,6 +88,7 @@ pub async fn run_all(store: &dyn CommerceStore) {
     list_users_pages_without_gaps_or_duplicates(store).await;
 
     products_round_trip_by_id_and_sku(store).await;
+    product_ids_by_skus_finds_exactly_the_known_skus(store).await;
     duplicate_sku_is_a_conflict(store).await;
     list_products_pages_without_gaps_and_filters_by_category(store).await;
     set_price_changes_the_current_price(store).await;

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use super::rows;
 use crate::domain::{
     CategorySlug, Currency, LineRequest, Money, NewProduct, Product, Reservation, ReservedLine,
-    Restock, RestockOutcome, WarehouseCode,
+    Restock, RestockOutcome, Sku, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, WarehouseId, generate};
 use crate::store::{StoreError, from_sqlx};
@@ -24,6 +24,8 @@ const LIST_PRODUCTS: &str =
     include_str!("../../../../../sql/commerce/postgres/queries/list_products.sql");
 const LIST_PRODUCTS_IN_CATEGORY: &str =
     include_str!("../../../../../sql/commerce/postgres/queries/list_products_in_category.sql");
+const PRODUCT_IDS_BY_SKUS: &str =
+    include_str!("../../../../../sql/commerce/postgres/queries/product_ids_by_skus.sql");
 const RESERVE_LINE: &str =
     include_str!("../../../../../sql/commerce/postgres/queries/reserve_line.sql");
 
@@ -48,6 +50,27 @@ pub async fn products_by_skus(
         .await
         .map_err(from_sqlx)?;
     found.iter().map(rows::product).collect()
+}
+
+pub async fn product_ids_by_skus(
+    pool: &PgPool,
+    skus: &[Sku],
+) -> Result<Vec<(Sku, ProductId)>, StoreError> {
+    let raw: Vec<&str> = skus.iter().map(Sku::as_str).collect();
+    let found = sqlx::query(PRODUCT_IDS_BY_SKUS)
+        .bind(&raw)
+        .fetch_all(pool)
+        .await
+        .map_err(from_sqlx)?;
+    found
+        .iter()
+        .map(|row| {
+            Ok((
+                rows::sku(&rows::get::<String>(row, "sku")?)?,
+                rows::product_id(rows::get(row, "id")?)?,
+            ))
+        })
+        .collect()
 }
 
 pub async fn list_products(

@@ -352,6 +352,18 @@ impl CommerceStore for PostgresStore {
         .await
     }
 
+    async fn product_ids_by_skus(&self, skus: &[Sku]) -> Result<Vec<(Sku, ProductId)>, StoreError> {
+        if skus.is_empty() {
+            return Ok(Vec::new());
+        }
+        instrumented(
+            ENGINE,
+            "product_ids_by_skus",
+            catalog::product_ids_by_skus(self.catalog(), skus),
+        )
+        .await
+    }
+
     async fn list_products(
         &self,
         category: Option<&CategorySlug>,

@@ -170,6 +170,29 @@ pub(super) async fn products_by_skus(
     products_from_rows(&rows)
 }
 
+pub(super) async fn product_ids_by_skus(
+    store: &SqliteStore,
+    skus: &[Sku],
+) -> Result<Vec<(Sku, ProductId)>, StoreError> {
+    let json = json_array(skus.iter().map(Sku::as_str))?;
+    let rows =
+        sqlx::query("SELECT sku, id FROM products WHERE sku IN (SELECT value FROM json_each(?))")
+            .bind(&json)
+            .fetch_all(&store.pool)
+            .await
+            .map_err(from_sqlx)?;
+    rows.iter()
+        .map(|row| {
+            let sku: String = row.try_get("sku").map_err(from_sqlx)?;
+            let id: i64 = row.try_get("id").map_err(from_sqlx)?;
+            Ok((
+                Sku::parse(&sku).map_err(corrupt)?,
+                ProductId::from_i64(id).ok_or_else(|| corrupt(format!("product id {id}")))?,
+            ))
+        })
+        .collect()
+}
+
 pub(super) async fn list_products(
     store: &SqliteStore,
     category: Option<&CategorySlug>,

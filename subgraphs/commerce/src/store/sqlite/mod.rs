@@ -145,6 +145,14 @@ impl CommerceStore for SqliteStore {
         .await
     }
 
+    async fn product_ids_by_skus(&self, skus: &[Sku]) -> Result<Vec<(Sku, ProductId)>, StoreError> {
+        if skus.is_empty() {
+            return Ok(Vec::new());
+        }
+        let call = catalog::product_ids_by_skus(self, skus);
+        instrumented(ENGINE, "product_ids_by_skus", call).await
+    }
+
     async fn list_products(
         &self,
         category: Option<&CategorySlug>,
