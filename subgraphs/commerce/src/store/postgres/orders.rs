@@ -47,11 +47,12 @@ pub async fn open_request(
     fence(&mut tx, request.user.shard()).await?;
     let lines =
         serde_json::to_value(&request.lines).map_err(|e| StoreError::Other(e.to_string()))?;
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO order_requests (user_id, idempotency_key, fingerprint, order_id,
                                      order_created_at, currency, lines, state)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (user_id, idempotency_key) DO NOTHING",
+         ON CONFLICT (user_id, idempotency_key) DO NOTHING
+         RETURNING user_id",
     )
     .bind(request.user.as_i64())
     .bind(request.key.as_str())
@@ -61,9 +62,14 @@ pub async fn open_request(
     .bind(request.currency.as_str())
     .bind(lines)
     .bind(request.state.as_str())
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(from_sqlx)?;
+    if inserted.is_some() {
+        tx.commit().await.map_err(from_sqlx)?;
+        return Ok(request.clone());
+    }
+    // The key was used before: the earlier request is the answer.
     let stored = sqlx::query(&format!(
         "SELECT {REQUEST_COLUMNS} FROM order_requests WHERE user_id = $1 AND idempotency_key = $2"
     ))
