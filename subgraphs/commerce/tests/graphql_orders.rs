@@ -415,6 +415,25 @@ async fn order_history_pages_newest_first_for_the_user_and_staff_only() {
     }
     assert_eq!(seen, placed);
 
+    // Lines are read only when selected, directly or through a fragment; either way they come.
+    for query in [
+        "{ me { orders { nodes { id lines { sku quantity } } } } }",
+        "{ me { orders { nodes { ...L } } } } fragment L on Order { id lines { sku quantity } }",
+    ] {
+        let response = s.run(query, json!({}), &s.buyer).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let nodes = json(&response)["me"]["orders"]["nodes"].clone();
+        let nodes = nodes.as_array().unwrap();
+        assert_eq!(nodes.len(), 3, "{query}");
+        for node in nodes {
+            assert_eq!(
+                node["lines"],
+                json!([{"sku": "MUG-01", "quantity": 1}]),
+                "{query}"
+            );
+        }
+    }
+
     for first in [0, 101] {
         let response = s.run(MY_ORDERS, json!({"first": first}), &s.buyer).await;
         assert_eq!(codes(&response), ["BAD_USER_INPUT"], "first = {first}");

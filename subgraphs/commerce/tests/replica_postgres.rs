@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use polygate_commerce::PostgresStore;
 use polygate_commerce::domain::{
-    Currency, DisplayName, Email, IdempotencyKey, Money, NewProduct, NewUser, PasswordHash,
+    Currency, DisplayName, Email, IdempotencyKey, Lines, Money, NewProduct, NewUser, PasswordHash,
     ProductName, Quantity, Restock, Sku, WarehouseCode,
 };
 use polygate_commerce::ids::{ProductId, UserId};
@@ -153,7 +153,7 @@ async fn a_user_reads_their_own_writes_while_the_replica_lags() {
 
         // The buyer sees the order at once (served by the primary)...
         let own = store
-            .order_history(buyer, 10, None, Some(buyer))
+            .order_history(buyer, 10, None, Lines::Load, Some(buyer))
             .await
             .unwrap();
         let by_id = store.orders_by_ids(&[order.id], Some(buyer)).await.unwrap();

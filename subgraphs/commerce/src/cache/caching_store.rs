@@ -29,9 +29,9 @@ use chrono::{DateTime, Utc};
 
 use super::{CacheError, ProductCache};
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
-    NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation, Restock,
-    RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
+    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
+    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, UserId};
 use crate::store::{CommerceStore, StoreError};
@@ -372,9 +372,12 @@ impl CommerceStore for CachingStore {
         user: UserId,
         first: u32,
         after: Option<OrderCursor>,
+        lines: Lines,
         reader: Option<UserId>,
     ) -> Result<Vec<Order>, StoreError> {
-        self.store.order_history(user, first, after, reader).await
+        self.store
+            .order_history(user, first, after, lines, reader)
+            .await
     }
 
     // ---- operations ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ pub use catalog::{
     RestockOutcome, Sku, WarehouseCode,
 };
 pub use order::{
-    CancelOutcome, IdempotencyKey, LineRequest, Order, OrderCursor, OrderLine, OrderRequest,
+    CancelOutcome, IdempotencyKey, LineRequest, Lines, Order, OrderCursor, OrderLine, OrderRequest,
     OrderStatus, PlacedAtOnce, RequestState, Reservation, ReservedLine, fingerprint, now_ms,
 };
 pub use user::{

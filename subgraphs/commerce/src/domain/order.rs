@@ -114,6 +114,15 @@ pub enum Reservation {
     },
 }
 
+/// Whether a read of orders fills in their lines: a page that shows no lines skips the second
+/// query (about a third of an order history's database time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    Load,
+    /// Every order comes back with no lines.
+    Skip,
+}
+
 /// What placing an order in one transaction did (an adapter whose buyer's shard and catalog
 /// share a database runs the saga's three steps at once).
 #[derive(Debug, Clone, PartialEq, Eq)]

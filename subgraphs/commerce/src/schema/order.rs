@@ -22,8 +22,8 @@ use super::{
     store_failed,
 };
 use crate::domain::{
-    Currency, IdempotencyKey, InvalidInput, Order, OrderCursor, OrderLine, OrderStatus, Quantity,
-    Sku,
+    Currency, IdempotencyKey, InvalidInput, Lines, Order, OrderCursor, OrderLine, OrderStatus,
+    Quantity, Sku,
 };
 use crate::ids::{OrderId, UserId};
 use crate::orders::{self, CancelError, MAX_LINES, PlaceError, PlaceOrder};
@@ -268,8 +268,14 @@ pub(crate) async fn history(
         .transpose()
         .map_err(bad_input)?;
     let reader = reader(ctx).or(Some(user));
+    // Lines cost a second query; load them only for a query that selects them.
+    let lines = if ctx.look_ahead().field("nodes").field("lines").exists() {
+        Lines::Load
+    } else {
+        Lines::Skip
+    };
     let mut orders = store(ctx)
-        .order_history(user, first + 1, after, reader)
+        .order_history(user, first + 1, after, lines, reader)
         .await
         .map_err(store_failed)?;
     let has_next_page = orders.len() > first as usize;

@@ -13,9 +13,9 @@ use polygate_kit::metrics::StoreCallTimer;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
-    NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation, Restock,
-    RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
+    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
+    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, UserId};
 
@@ -163,12 +163,14 @@ pub trait CommerceStore: Send + Sync {
         ids: &[OrderId],
         reader: Option<UserId>,
     ) -> Result<Vec<Order>, StoreError>;
-    /// Up to `first` of the user's orders, newest first, after `after` (keyset pagination).
+    /// Up to `first` of the user's orders, newest first, after `after` (keyset pagination);
+    /// with their lines in SKU order, or none with [`Lines::Skip`].
     async fn order_history(
         &self,
         user: UserId,
         first: u32,
         after: Option<OrderCursor>,
+        lines: Lines,
         reader: Option<UserId>,
     ) -> Result<Vec<Order>, StoreError>;
 

@@ -18,7 +18,7 @@ use super::{
     unique_sku,
 };
 use crate::domain::{
-    CancelOutcome, Currency, IdempotencyKey, LineRequest, Order, OrderCursor, OrderRequest,
+    CancelOutcome, Currency, IdempotencyKey, LineRequest, Lines, Order, OrderCursor, OrderRequest,
     OrderStatus, Product, RequestState, Reservation, Sku, User,
 };
 use crate::ids::{OrderId, UserId};
@@ -174,7 +174,10 @@ pub async fn the_same_key_twice_places_one_order(store: &dyn CommerceStore) {
     assert_ne!(a.id, first.id);
     assert_eq!(available(store, product.id).await, 5, "held once");
 
-    let history = store.order_history(user.id, 10, None, None).await.unwrap();
+    let history = store
+        .order_history(user.id, 10, None, Lines::Load, None)
+        .await
+        .unwrap();
     assert_eq!(history.len(), 2, "{history:?}");
     assert!(unfinished_of(store, &[user.id]).await.is_empty());
 }
@@ -219,7 +222,7 @@ pub async fn an_unknown_sku_is_refused(store: &dyn CommerceStore) {
     assert_eq!(available(store, product.id).await, 4, "nothing held");
     assert!(
         store
-            .order_history(user.id, 10, None, None)
+            .order_history(user.id, 10, None, Lines::Load, None)
             .await
             .unwrap()
             .is_empty()
@@ -297,7 +300,7 @@ pub async fn a_short_line_gives_back_the_lines_held_before_it(store: &dyn Commer
     );
     assert_eq!(available(store, second.id).await, 2);
     let orders = store
-        .order_history(user.id, 10, None, Some(user.id))
+        .order_history(user.id, 10, None, Lines::Load, Some(user.id))
         .await
         .expect("order_history");
     assert!(orders.is_empty(), "no order was written: {orders:?}");
@@ -494,7 +497,7 @@ pub async fn a_crash_after_reserve_is_placed_once(store: &dyn CommerceStore) {
     assert_eq!(available(store, product.id).await, 2, "held once");
     assert_eq!(
         store
-            .order_history(user.id, 10, None, None)
+            .order_history(user.id, 10, None, Lines::Load, None)
             .await
             .unwrap()
             .len(),
@@ -545,7 +548,7 @@ pub async fn a_crash_after_cancel_mark_releases_the_stock_once(store: &dyn Comme
 }
 
 /// Walking a user's history page by page visits each of their orders once, newest first, and
-/// nobody else's.
+/// nobody else's; `Lines::Skip` returns the same orders without their lines.
 pub async fn order_history_pages_newest_first_without_gaps_or_duplicates(
     store: &dyn CommerceStore,
 ) {
@@ -558,7 +561,10 @@ pub async fn order_history_pages_newest_first_without_gaps_or_duplicates(
         placed(store, &neighbour, &[(&product.sku, 1)]).await;
     }
 
-    let all = store.order_history(user.id, 100, None, None).await.unwrap();
+    let all = store
+        .order_history(user.id, 100, None, Lines::Load, None)
+        .await
+        .unwrap();
     assert_eq!(all.iter().map(|o| o.id).collect::<HashSet<_>>(), mine);
     assert!(all.iter().all(|o| o.user == user.id && o.lines.len() == 1));
     assert!(
@@ -570,7 +576,10 @@ pub async fn order_history_pages_newest_first_without_gaps_or_duplicates(
     let mut walked = Vec::new();
     let mut after = None;
     loop {
-        let page = store.order_history(user.id, 2, after, None).await.unwrap();
+        let page = store
+            .order_history(user.id, 2, after, Lines::Load, None)
+            .await
+            .unwrap();
         assert!(page.len() <= 2);
         let Some(last) = page.last() else { break };
         after = Some(OrderCursor {
@@ -581,6 +590,15 @@ pub async fn order_history_pages_newest_first_without_gaps_or_duplicates(
     }
     let ids = |orders: &[Order]| orders.iter().map(|o| o.id).collect::<Vec<_>>();
     assert_eq!(ids(&walked), ids(&all), "no gaps, no duplicates");
+
+    let bare = store
+        .order_history(user.id, 100, None, Lines::Skip, None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&bare), ids(&all), "the same page without lines");
+    assert!(bare.iter().all(|o| o.lines.is_empty()), "{bare:?}");
+    let totals = |orders: &[Order]| orders.iter().map(|o| o.total_minor).collect::<Vec<_>>();
+    assert_eq!(totals(&bare), totals(&all));
     assert_eq!(
         walked.into_iter().map(normalised).collect::<Vec<_>>(),
         all.into_iter().map(normalised).collect::<Vec<_>>()
@@ -589,7 +607,7 @@ pub async fn order_history_pages_newest_first_without_gaps_or_duplicates(
     let nobody = create_user(store, "history").await;
     assert!(
         store
-            .order_history(nobody.id, 10, None, None)
+            .order_history(nobody.id, 10, None, Lines::Load, None)
             .await
             .unwrap()
             .is_empty()

@@ -26,9 +26,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::{CommerceStore, StoreError, instrumented};
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
-    NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation, Restock,
-    RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
+    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
+    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, UserId};
 
@@ -554,11 +554,13 @@ impl CommerceStore for PostgresStore {
         user: UserId,
         first: u32,
         after: Option<OrderCursor>,
+        lines: Lines,
         reader: Option<UserId>,
     ) -> Result<Vec<Order>, StoreError> {
         instrumented(ENGINE, "order_history", async {
             let home = self.map.home(user.shard());
-            orders::history(self.read_pool(home, reader).await, user, first, after).await
+            let pool = self.read_pool(home, reader).await;
+            orders::history(pool, user, first, after, lines).await
         })
         .await
     }

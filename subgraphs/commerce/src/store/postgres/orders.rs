@@ -12,7 +12,8 @@ use sqlx::{PgConnection, PgPool};
 
 use super::rows;
 use crate::domain::{
-    CancelOutcome, IdempotencyKey, Order, OrderCursor, OrderRequest, OrderStatus, RequestState,
+    CancelOutcome, IdempotencyKey, Lines, Order, OrderCursor, OrderRequest, OrderStatus,
+    RequestState,
 };
 use crate::ids::{OrderId, UserId, generate};
 use crate::store::{StoreError, from_sqlx};
@@ -291,6 +292,7 @@ pub async fn history(
     user: UserId,
     first: u32,
     after: Option<OrderCursor>,
+    lines: Lines,
 ) -> Result<Vec<Order>, StoreError> {
     let after = after.unwrap_or_else(before_everything);
     let mut conn = pool.acquire().await.map_err(from_sqlx)?;
@@ -306,7 +308,10 @@ pub async fn history(
         .iter()
         .map(rows::order_head)
         .collect::<Result<_, _>>()?;
-    with_lines(&mut conn, heads).await
+    match lines {
+        Lines::Load => with_lines(&mut conn, heads).await,
+        Lines::Skip => Ok(heads),
+    }
 }
 
 /// Fills in the lines of `orders` with one query.

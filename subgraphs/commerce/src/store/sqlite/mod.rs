@@ -25,9 +25,9 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::{CommerceStore, StoreError, corrupt, from_sqlx, instrumented};
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Money, NewProduct,
-    NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation, Restock,
-    RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
+    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
+    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, UserId};
 
@@ -266,9 +266,10 @@ impl CommerceStore for SqliteStore {
         user: UserId,
         first: u32,
         after: Option<OrderCursor>,
+        lines: Lines,
         _reader: Option<UserId>,
     ) -> Result<Vec<Order>, StoreError> {
-        let call = orders::order_history(self, user, first, after);
+        let call = orders::order_history(self, user, first, after, lines);
         instrumented(ENGINE, "order_history", call).await
     }
 

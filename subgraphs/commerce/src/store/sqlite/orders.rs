@@ -15,7 +15,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::{SqliteStore, json_array, now_ms, time_from_ms};
 use crate::domain::{
-    CancelOutcome, Currency, IdempotencyKey, LineRequest, Order, OrderCursor, OrderLine,
+    CancelOutcome, Currency, IdempotencyKey, LineRequest, Lines, Order, OrderCursor, OrderLine,
     OrderRequest, OrderStatus, Quantity, RequestState, Sku,
 };
 use crate::ids::{OrderId, ProductId, UserId, generate};
@@ -391,6 +391,7 @@ pub(super) async fn order_history(
     user: UserId,
     first: u32,
     after: Option<OrderCursor>,
+    lines: Lines,
 ) -> Result<Vec<Order>, StoreError> {
     let (after_ms, after_id) = after.map_or((i64::MAX, i64::MAX), |cursor| {
         (cursor.created_at.timestamp_millis(), cursor.id.as_i64())
@@ -409,5 +410,11 @@ pub(super) async fn order_history(
         .fetch_all(&mut *conn)
         .await
         .map_err(from_sqlx)?;
-    with_lines(&mut conn, &rows).await
+    match lines {
+        Lines::Load => with_lines(&mut conn, &rows).await,
+        Lines::Skip => rows
+            .iter()
+            .map(|row| order_from_row(row, Vec::new()))
+            .collect(),
+    }
 }
