@@ -46,10 +46,15 @@ pub const POSTGRES: &[Migration] = &[
         description: "place an order in one transaction",
         sql: include_str!("../../../sql/commerce/postgres/0006_place_order_at_once.sql"),
     },
+    Migration {
+        version: 7,
+        description: "product documents view",
+        sql: include_str!("../../../sql/commerce/postgres/0007_product_documents.sql"),
+    },
 ];
 
-/// Same versions as [`POSTGRES`]; versions 4 and 6 are no-ops here (no partitioning, no stored
-/// functions on SQLite).
+/// Same versions as [`POSTGRES`]; versions 4, 6 and 7 are no-ops here (no partitioning, no stored
+/// functions, and the product SELECT lives in the adapter).
 pub const SQLITE: &[Migration] = &[
     Migration {
         version: 1,
@@ -80,6 +85,11 @@ pub const SQLITE: &[Migration] = &[
         version: 6,
         description: "place an order in one transaction",
         sql: include_str!("../../../sql/commerce/sqlite/0006_place_order_at_once.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "product documents view",
+        sql: include_str!("../../../sql/commerce/sqlite/0007_product_documents.sql"),
     },
 ];
 

@@ -1,17 +1,7 @@
 -- A page of active products, keyset by id. Index: products_pkey (range scan in id order, stops
 -- after the page). Prices and stock as in products_by_ids.
-SELECT p.id, p.sku, p.name, p.description, c.slug AS category, p.active, p.created_at,
-       COALESCE((SELECT jsonb_agg(jsonb_build_object('amount_minor', cp.amount_minor,
-                                                     'currency', cp.currency)
-                                  ORDER BY cp.currency)
-                 FROM (SELECT DISTINCT ON (pr.currency) pr.currency, pr.amount_minor
-                       FROM prices pr
-                       WHERE pr.product_id = p.id AND pr.valid_from <= now()
-                       ORDER BY pr.currency, pr.valid_from DESC) cp), '[]') AS prices,
-       COALESCE((SELECT sum(i.on_hand - i.reserved) FROM inventory i
-                 WHERE i.product_id = p.id), 0)::BIGINT AS available
-FROM products p
-LEFT JOIN categories c ON c.id = p.category_id
-WHERE p.active AND p.id > $1
-ORDER BY p.id
+SELECT id, sku, name, description, category, active, created_at, prices, available
+FROM product_documents
+WHERE active AND id > $1
+ORDER BY id
 LIMIT $2

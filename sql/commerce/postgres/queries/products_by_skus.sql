@@ -1,15 +1,4 @@
 -- Products by SKU, like products_by_ids. Index: products_sku_key.
--- Prices and stock as in products_by_ids.
-SELECT p.id, p.sku, p.name, p.description, c.slug AS category, p.active, p.created_at,
-       COALESCE((SELECT jsonb_agg(jsonb_build_object('amount_minor', cp.amount_minor,
-                                                     'currency', cp.currency)
-                                  ORDER BY cp.currency)
-                 FROM (SELECT DISTINCT ON (pr.currency) pr.currency, pr.amount_minor
-                       FROM prices pr
-                       WHERE pr.product_id = p.id AND pr.valid_from <= now()
-                       ORDER BY pr.currency, pr.valid_from DESC) cp), '[]') AS prices,
-       COALESCE((SELECT sum(i.on_hand - i.reserved) FROM inventory i
-                 WHERE i.product_id = p.id), 0)::BIGINT AS available
-FROM products p
-LEFT JOIN categories c ON c.id = p.category_id
-WHERE p.sku = ANY($1)
+SELECT id, sku, name, description, category, active, created_at, prices, available
+FROM product_documents
+WHERE sku = ANY($1)

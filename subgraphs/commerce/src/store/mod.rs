@@ -197,6 +197,19 @@ pub(crate) async fn instrumented<T>(
     timer.finish(result)
 }
 
+/// [`instrumented`] for a batch read: no keys means no rows, with no store call and no metric.
+pub(crate) async fn instrumented_batch<K, T>(
+    engine: &'static str,
+    operation: &'static str,
+    keys: &[K],
+    call: impl Future<Output = Result<Vec<T>, StoreError>>,
+) -> Result<Vec<T>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    instrumented(engine, operation, call).await
+}
+
 /// Classifies a `sqlx` error.
 pub(crate) fn from_sqlx(err: sqlx::Error) -> StoreError {
     use sqlx::Error as E;

@@ -24,7 +24,7 @@ use futures::future::try_join_all;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use super::{CommerceStore, StoreError, instrumented};
+use super::{CommerceStore, StoreError, instrumented, instrumented_batch};
 use crate::domain::{
     CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
     NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
@@ -258,10 +258,7 @@ impl CommerceStore for PostgresStore {
     }
 
     async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(ENGINE, "users_by_ids", async {
+        instrumented_batch(ENGINE, "users_by_ids", ids, async {
             let groups = self.by_database(ids, UserId::shard);
             let found = try_join_all(groups.into_iter().map(|(home, group)| async move {
                 let raw: Vec<i64> = group.iter().map(|id| id.as_i64()).collect();
@@ -325,12 +322,10 @@ impl CommerceStore for PostgresStore {
         ids: &[ProductId],
         _reader: Option<UserId>,
     ) -> Result<Vec<Product>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(
+        instrumented_batch(
             ENGINE,
             "products_by_ids",
+            ids,
             catalog::products_by_ids(self.catalog(), ids),
         )
         .await
@@ -341,24 +336,20 @@ impl CommerceStore for PostgresStore {
         skus: &[Sku],
         _reader: Option<UserId>,
     ) -> Result<Vec<Product>, StoreError> {
-        if skus.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(
+        instrumented_batch(
             ENGINE,
             "products_by_skus",
+            skus,
             catalog::products_by_skus(self.catalog(), skus),
         )
         .await
     }
 
     async fn product_ids_by_skus(&self, skus: &[Sku]) -> Result<Vec<(Sku, ProductId)>, StoreError> {
-        if skus.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(
+        instrumented_batch(
             ENGINE,
             "product_ids_by_skus",
+            skus,
             catalog::product_ids_by_skus(self.catalog(), skus),
         )
         .await
@@ -535,10 +526,7 @@ impl CommerceStore for PostgresStore {
         ids: &[OrderId],
         reader: Option<UserId>,
     ) -> Result<Vec<Order>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(ENGINE, "orders_by_ids", async {
+        instrumented_batch(ENGINE, "orders_by_ids", ids, async {
             let groups = self.by_database(ids, OrderId::shard);
             let found = try_join_all(groups.into_iter().map(|(home, group)| async move {
                 orders::by_ids(self.read_pool(home, reader).await, &group).await

@@ -23,7 +23,7 @@ use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use super::{CommerceStore, StoreError, corrupt, from_sqlx, instrumented};
+use super::{CommerceStore, StoreError, corrupt, from_sqlx, instrumented, instrumented_batch};
 use crate::domain::{
     CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
     NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
@@ -99,10 +99,7 @@ impl CommerceStore for SqliteStore {
     }
 
     async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(ENGINE, "users_by_ids", users::users_by_ids(self, ids)).await
+        instrumented_batch(ENGINE, "users_by_ids", ids, users::users_by_ids(self, ids)).await
     }
 
     async fn list_users(&self, first: u32, after: Option<UserId>) -> Result<Vec<User>, StoreError> {
@@ -118,12 +115,10 @@ impl CommerceStore for SqliteStore {
         ids: &[ProductId],
         _reader: Option<UserId>,
     ) -> Result<Vec<Product>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(
+        instrumented_batch(
             ENGINE,
             "products_by_ids",
+            ids,
             catalog::products_by_ids(self, ids),
         )
         .await
@@ -134,23 +129,23 @@ impl CommerceStore for SqliteStore {
         skus: &[Sku],
         _reader: Option<UserId>,
     ) -> Result<Vec<Product>, StoreError> {
-        if skus.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(
+        instrumented_batch(
             ENGINE,
             "products_by_skus",
+            skus,
             catalog::products_by_skus(self, skus),
         )
         .await
     }
 
     async fn product_ids_by_skus(&self, skus: &[Sku]) -> Result<Vec<(Sku, ProductId)>, StoreError> {
-        if skus.is_empty() {
-            return Ok(Vec::new());
-        }
-        let call = catalog::product_ids_by_skus(self, skus);
-        instrumented(ENGINE, "product_ids_by_skus", call).await
+        instrumented_batch(
+            ENGINE,
+            "product_ids_by_skus",
+            skus,
+            catalog::product_ids_by_skus(self, skus),
+        )
+        .await
     }
 
     async fn list_products(
@@ -255,10 +250,13 @@ impl CommerceStore for SqliteStore {
         ids: &[OrderId],
         _reader: Option<UserId>,
     ) -> Result<Vec<Order>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        instrumented(ENGINE, "orders_by_ids", orders::orders_by_ids(self, ids)).await
+        instrumented_batch(
+            ENGINE,
+            "orders_by_ids",
+            ids,
+            orders::orders_by_ids(self, ids),
+        )
+        .await
     }
 
     async fn order_history(
