@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod metrics;
 pub mod probe;
+pub mod redis;
 pub mod server;
 pub mod telemetry;
 pub mod testing;

@@ -23,10 +23,10 @@ use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use polygate_kit::redis::{Connection, cluster_builder};
+use redis::RedisError;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
-use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
 use super::{CacheError, CacheSettings, Fence, FillTicket, ProductCache};
 use crate::domain::Product;
@@ -34,8 +34,7 @@ use crate::ids::ProductId;
 
 /// Key prefix used in production; tests pass a unique one. `v1`: the JSON of [`Product`].
 pub const DEFAULT_PREFIX: &str = "pc:v1";
-/// URL scheme of a Redis Cluster: `redis-cluster://[user:password@]host:port,host:port,…`.
-pub const CLUSTER_SCHEME: &str = "redis-cluster://";
+pub use polygate_kit::redis::CLUSTER_SCHEME;
 
 pub struct RedisProductCache {
     client: Client,
@@ -57,41 +56,6 @@ pub struct RedisProductCache {
 enum Client {
     Standalone(redis::Client),
     Cluster(Box<ClusterClient>),
-}
-
-/// The one thing standalone and cluster differ in. Both are cheap to clone (multiplexed).
-#[derive(Clone)]
-enum Connection {
-    Standalone(ConnectionManager),
-    Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Connection {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Connection::Standalone(c) => c.req_packed_command(cmd),
-            Connection::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Connection::Standalone(c) => c.req_packed_commands(pipeline, offset, count),
-            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Connection::Standalone(c) => c.get_db(),
-            Connection::Cluster(c) => c.get_db(),
-        }
-    }
 }
 
 impl RedisProductCache {
@@ -214,39 +178,18 @@ impl Client {
 /// Parses a cache URL into a client, without connecting.
 fn client(url: &str, settings: &CacheSettings) -> Result<Client, CacheError> {
     let invalid = |e: RedisError| CacheError::InvalidConfig(format!("invalid Redis URL: {e}"));
-    let Some(nodes) = url.strip_prefix(CLUSTER_SCHEME) else {
+    let Some(builder) = cluster_builder(url) else {
         return redis::Client::open(url)
             .map(Client::Standalone)
             .map_err(invalid);
     };
-    let (credentials, hosts) = match nodes.rsplit_once('@') {
-        Some((credentials, hosts)) => (Some(credentials), hosts),
-        None => (None, nodes),
-    };
-    let seeds: Vec<String> = hosts
-        .split(',')
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .map(|h| format!("redis://{h}"))
-        .collect();
-    if seeds.is_empty() {
-        return Err(CacheError::InvalidConfig(
-            "a Redis Cluster URL names at least one host:port".to_owned(),
-        ));
-    }
-    let mut builder = ClusterClient::builder(seeds)
+    let builder = builder
+        .map_err(CacheError::InvalidConfig)?
         .connection_timeout(settings.connect_timeout)
         .response_timeout(settings.call_timeout)
         .retries(1)
         .min_retry_wait(10)
         .max_retry_wait(100);
-    if let Some(credentials) = credentials {
-        let (user, password) = credentials.split_once(':').unwrap_or(("", credentials));
-        if !user.is_empty() {
-            builder = builder.username(user);
-        }
-        builder = builder.password(password);
-    }
     builder
         .build()
         .map(|client| Client::Cluster(Box::new(client)))

@@ -22,10 +22,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use polygate_kit::metrics::StoreCallTimer;
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClient;
-use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation, Value};
+use polygate_kit::redis::cluster_builder;
+pub use polygate_kit::redis::{CLUSTER_SCHEME, Connection};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{RedisError, Script, ScriptInvocation};
 
 use super::{
     MAX_ATTRIBUTES, RateDecision, SUBGRAPH, Session, SessionPolicy, SessionStore, StoreError,
@@ -38,8 +38,6 @@ use super::{
 pub const DEFAULT_PREFIX: &str = "ps:v2";
 /// Upper bound on one store call, network included.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(2);
-/// URL scheme of a Redis Cluster: `redis-cluster://[user:password@]host:port,host:port,…`.
-pub const CLUSTER_SCHEME: &str = "redis-cluster://";
 /// Hash fields every session has besides its `a:<name>` attributes.
 const FIXED_FIELDS: usize = 4;
 
@@ -267,44 +265,6 @@ type ValidateReply = Option<(String, i64, i64, i64)>;
 type ValidateMeteredReply = Option<(String, i64, i64, i64, i64, i64, i64)>;
 type ListReply = Vec<(String, String, i64, i64, i64)>;
 
-/// The one thing standalone and cluster differ in. Both are cheap to clone (multiplexed).
-#[derive(Clone)]
-pub enum Connection {
-    /// A standalone Redis (or a primary endpoint), reconnecting by itself.
-    Standalone(ConnectionManager),
-    /// A Redis Cluster: routes each command by its key's slot, follows MOVED/ASK and refreshes
-    /// the slot map after a failover.
-    Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Connection {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Connection::Standalone(c) => c.req_packed_command(cmd),
-            Connection::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Connection::Standalone(c) => c.req_packed_commands(pipeline, offset, count),
-            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Connection::Standalone(c) => c.get_db(),
-            Connection::Cluster(c) => c.get_db(),
-        }
-    }
-}
-
 pub struct RedisStore {
     conn: Connection,
     policy: SessionPolicy,
@@ -515,35 +475,14 @@ impl RedisStore {
 
 /// Opens the connection a URL names.
 async fn open(url: &str) -> Result<Connection, StoreError> {
-    if let Some(nodes) = url.strip_prefix(CLUSTER_SCHEME) {
-        let (credentials, hosts) = match nodes.rsplit_once('@') {
-            Some((credentials, hosts)) => (Some(credentials), hosts),
-            None => (None, nodes),
-        };
-        let seeds: Vec<String> = hosts
-            .split(',')
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .map(|h| format!("redis://{h}"))
-            .collect();
-        if seeds.is_empty() {
-            return Err(StoreError::InvalidInput(
-                "a Redis Cluster URL names at least one host:port".to_owned(),
-            ));
-        }
-        let mut builder = ClusterClient::builder(seeds)
+    if let Some(builder) = cluster_builder(url) {
+        let builder = builder
+            .map_err(StoreError::InvalidInput)?
             .connection_timeout(CALL_TIMEOUT)
             .response_timeout(CALL_TIMEOUT)
             .retries(3)
             .min_retry_wait(50)
             .max_retry_wait(500);
-        if let Some(credentials) = credentials {
-            let (user, password) = credentials.split_once(':').unwrap_or(("", credentials));
-            if !user.is_empty() {
-                builder = builder.username(user);
-            }
-            builder = builder.password(password);
-        }
         let client = builder
             .build()
             .map_err(|e| StoreError::InvalidInput(format!("invalid Redis Cluster URL: {e}")))?;

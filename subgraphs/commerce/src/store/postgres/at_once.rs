@@ -6,8 +6,8 @@
 use sqlx::PgPool;
 
 use super::rows;
-use crate::domain::{LineRequest, OrderRequest, PlacedAtOnce, Reservation, ReservedLine};
-use crate::ids::{WarehouseId, generate};
+use crate::domain::{LineRequest, OrderRequest, PlacedAtOnce, Reservation};
+use crate::ids::generate;
 use crate::store::{StoreError, corrupt, from_sqlx};
 
 const PLACE: &str = "SELECT outcome, product_id, warehouse_id, sku, quantity, unit_price_minor
@@ -47,16 +47,7 @@ pub async fn place(pool: &PgPool, request: &OrderRequest) -> Result<PlacedAtOnce
         "held" => {
             let held = found
                 .iter()
-                .map(|row| {
-                    Ok(ReservedLine {
-                        product: rows::product_id(rows::get(row, "product_id")?)?,
-                        sku: rows::sku(&rows::get::<String>(row, "sku")?)?,
-                        warehouse: WarehouseId::from_i64(rows::get(row, "warehouse_id")?)
-                            .ok_or_else(|| corrupt("warehouse id"))?,
-                        quantity: rows::quantity(rows::get(row, "quantity")?)?,
-                        unit_price_minor: rows::get(row, "unit_price_minor")?,
-                    })
-                })
+                .map(rows::reserved_line)
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Reservation::Held(super::catalog::in_request_order(held, &request.lines))
         }

@@ -357,19 +357,7 @@ async fn held_lines(
     .fetch_all(conn)
     .await
     .map_err(from_sqlx)?;
-    found
-        .iter()
-        .map(|row| {
-            Ok(ReservedLine {
-                product: rows::product_id(rows::get(row, "product_id")?)?,
-                warehouse: WarehouseId::from_i64(rows::get(row, "warehouse_id")?)
-                    .ok_or_else(|| crate::store::corrupt("warehouse id"))?,
-                sku: rows::sku(&rows::get::<String>(row, "sku")?)?,
-                quantity: rows::quantity(rows::get(row, "quantity")?)?,
-                unit_price_minor: rows::get(row, "unit_price_minor")?,
-            })
-        })
-        .collect()
+    found.iter().map(rows::reserved_line).collect()
 }
 
 pub(super) fn in_request_order(

@@ -7,9 +7,10 @@ use sqlx::postgres::PgRow;
 
 use crate::domain::{
     CategorySlug, Currency, DisplayName, Email, IdempotencyKey, LineRequest, Money, Order,
-    OrderLine, OrderRequest, OrderStatus, Product, ProductName, Quantity, RequestState, Sku, User,
+    OrderLine, OrderRequest, OrderStatus, Product, ProductName, Quantity, RequestState,
+    ReservedLine, Sku, User,
 };
-use crate::ids::{OrderId, ProductId, UserId};
+use crate::ids::{OrderId, ProductId, UserId, WarehouseId};
 use crate::store::{StoreError, corrupt, from_sqlx};
 
 pub fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
@@ -111,6 +112,21 @@ pub fn order_line(row: &PgRow) -> Result<(OrderId, OrderLine), StoreError> {
             unit_price_minor: get(row, "unit_price_minor")?,
         },
     ))
+}
+
+/// A held line from columns `product_id, warehouse_id, sku, quantity, unit_price_minor`.
+pub fn reserved_line(row: &PgRow) -> Result<ReservedLine, StoreError> {
+    Ok(ReservedLine {
+        product: product_id(get(row, "product_id")?)?,
+        warehouse: id(
+            get(row, "warehouse_id")?,
+            WarehouseId::from_i64,
+            "warehouse",
+        )?,
+        sku: sku(&get::<String>(row, "sku")?)?,
+        quantity: quantity(get(row, "quantity")?)?,
+        unit_price_minor: get(row, "unit_price_minor")?,
+    })
 }
 
 pub fn order_request(row: &PgRow) -> Result<OrderRequest, StoreError> {
