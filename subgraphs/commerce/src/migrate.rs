@@ -51,9 +51,14 @@ pub const POSTGRES: &[Migration] = &[
         description: "product documents view",
         sql: include_str!("../../../sql/commerce/postgres/0007_product_documents.sql"),
     },
+    Migration {
+        version: 8,
+        description: "place orders together",
+        sql: include_str!("../../../sql/commerce/postgres/0008_place_orders_together.sql"),
+    },
 ];
 
-/// Same versions as [`POSTGRES`]; versions 4, 6 and 7 are no-ops here (no partitioning, no stored
+/// Same versions as [`POSTGRES`]; versions 4, 6, 7 and 8 are no-ops here (no partitioning, no stored
 /// functions, and the product SELECT lives in the adapter).
 pub const SQLITE: &[Migration] = &[
     Migration {
@@ -90,6 +95,11 @@ pub const SQLITE: &[Migration] = &[
         version: 7,
         description: "product documents view",
         sql: include_str!("../../../sql/commerce/sqlite/0007_product_documents.sql"),
+    },
+    Migration {
+        version: 8,
+        description: "place orders together",
+        sql: include_str!("../../../sql/commerce/sqlite/0008_place_orders_together.sql"),
     },
 ];
 

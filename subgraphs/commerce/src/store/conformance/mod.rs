@@ -6,10 +6,11 @@
 //! and future adapters can call it. The checks speak only through the trait (no SQL, nothing
 //! engine-specific), and every check makes its own users, products, warehouses and keys with
 //! unique names and leaves no request unfinished, so checks may share a database. One file per
-//! area: `users`, `catalog`, `orders`.
+//! area: `users`, `catalog`, `orders`, and `simultaneous` (orders placed at the same moment).
 
 mod catalog;
 mod orders;
+mod simultaneous;
 mod users;
 
 use polygate_kit::testing::unique_name;
@@ -38,6 +39,9 @@ pub use orders::{
     record_order_and_reject_order_request_respect_each_other, the_same_key_twice_places_one_order,
     the_same_key_with_different_lines_is_key_reused,
 };
+pub use simultaneous::{
+    SimultaneousOrders, orders_placed_at_the_same_moment_keep_their_own_outcomes,
+};
 pub use users::{
     create_then_find_by_email, duplicate_email_is_a_conflict,
     list_users_pages_without_gaps_or_duplicates, ping_succeeds,
@@ -64,6 +68,7 @@ macro_rules! commerce_store_checks {
             restock_applies_once_per_key,
             reserve_stock_is_all_or_nothing_and_idempotent,
             fifty_concurrent_buyers_of_ten_units_leave_exactly_ten_orders,
+            orders_placed_at_the_same_moment_keep_their_own_outcomes,
             the_same_key_twice_places_one_order,
             the_same_key_with_different_lines_is_key_reused,
             an_unknown_sku_is_refused,
@@ -96,6 +101,7 @@ pub async fn run_all(store: &dyn CommerceStore) {
     reserve_stock_is_all_or_nothing_and_idempotent(store).await;
 
     fifty_concurrent_buyers_of_ten_units_leave_exactly_ten_orders(store).await;
+    orders_placed_at_the_same_moment_keep_their_own_outcomes(store).await;
     the_same_key_twice_places_one_order(store).await;
     the_same_key_with_different_lines_is_key_reused(store).await;
     an_unknown_sku_is_refused(store).await;
@@ -126,7 +132,8 @@ fn new_user(tag: &str) -> NewUser {
     )
 }
 
-async fn create_user(store: &dyn CommerceStore, tag: &str) -> User {
+/// A new user (public for adapters' own tests).
+pub async fn create_user(store: &dyn CommerceStore, tag: &str) -> User {
     store.create_user(new_user(tag)).await.expect("create_user")
 }
 
@@ -207,8 +214,9 @@ async fn add_stock(
     assert_eq!(outcome, RestockOutcome::Applied);
 }
 
-/// A product priced `price_minor` USD with `units` in stock in a new warehouse.
-async fn stocked_product(
+/// A product priced `price_minor` USD with `units` in stock in a new warehouse (public for
+/// adapters' own tests).
+pub async fn stocked_product(
     store: &dyn CommerceStore,
     tag: &str,
     price_minor: i64,

@@ -26,7 +26,7 @@ use crate::orders::{CancelError, PlaceError, PlaceOrder, cancel_order, place_ord
 use crate::store::{CommerceStore, StoreError};
 
 /// Places `lines` (SKU, units) in USD for `user` under `key`.
-async fn place(
+pub(super) async fn place(
     store: &dyn CommerceStore,
     user: &User,
     key: &IdempotencyKey,
@@ -68,7 +68,10 @@ async fn read_order(store: &dyn CommerceStore, id: OrderId) -> Order {
 }
 
 /// The requests of `users` still unfinished, whatever their age.
-async fn unfinished_of(store: &dyn CommerceStore, users: &[UserId]) -> Vec<OrderRequest> {
+pub(super) async fn unfinished_of(
+    store: &dyn CommerceStore,
+    users: &[UserId],
+) -> Vec<OrderRequest> {
     let later = Utc::now() + chrono::Duration::minutes(10);
     let all = store
         .unfinished_order_requests(later, 10_000)

@@ -32,16 +32,20 @@ use crate::domain::{
 };
 use crate::ids::{OrderId, ProductId, UserId};
 
-mod at_once;
 mod catalog;
+mod gathering;
 pub mod monitoring;
 mod orders;
 mod replica;
 mod rows;
 pub mod shard_move;
+mod together;
 pub mod topology;
 mod users;
 
+pub use gathering::{
+    IN_FLIGHT as PLACING_CALLS_IN_FLIGHT, MAX_ORDERS as MAX_ORDERS_PER_PLACING_CALL,
+};
 use topology::{Database, ShardMap};
 pub use topology::{DatabaseUrls, MAIN, Topology};
 
@@ -59,6 +63,8 @@ pub struct PostgresStore {
     databases: Vec<Database>,
     map: ShardMap,
     recent: replica::RecentWrites,
+    /// Orders placed in one transaction, gathered per call (catalog database).
+    gathering: std::sync::Arc<gathering::Gathering>,
 }
 
 fn connect_options(url: &str, role: &str) -> Result<PgConnectOptions, sqlx::Error> {
@@ -107,6 +113,7 @@ impl PostgresStore {
         topology::bootstrap(&databases[CATALOG].primary).await?;
         let homes = topology::load_map(&databases[CATALOG].primary, &databases).await?;
         Ok(Self {
+            gathering: gathering::Gathering::new(databases[CATALOG].primary.clone()),
             databases,
             map: ShardMap::new(homes),
             recent: replica::RecentWrites::default(),
@@ -400,11 +407,11 @@ impl CommerceStore for PostgresStore {
         request: &OrderRequest,
     ) -> Result<Option<PlacedAtOnce>, StoreError> {
         instrumented(ENGINE, "place_order_at_once", async {
-            self.on_shard(request.user.shard(), |home, pool| async move {
+            self.on_shard(request.user.shard(), |home, _| async move {
                 if home != CATALOG {
                     return Ok(None);
                 }
-                let outcome = at_once::place(&pool, request).await?;
+                let outcome = self.gathering.place(request).await?;
                 if matches!(outcome, PlacedAtOnce::New(Reservation::Held(_))) {
                     self.remember_write(request.user, home).await;
                 }
