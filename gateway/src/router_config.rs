@@ -23,10 +23,7 @@ pub fn render(config: &Config, supergraph: &Path) -> Value {
             overrides.insert(name.to_owned(), json!({ "url": url }));
         }
     }
-    let plugins: serde_json::Map<String, Value> = plugins::NAMES
-        .iter()
-        .map(|name| ((*name).to_owned(), json!({ "enabled": true })))
-        .collect();
+    let plugins = json!({ (plugins::PolygatePlugin::NAME): { "enabled": true } });
     let mut http = json!({
         "host": server.listen.ip().to_string(),
         "port": server.listen.port(),

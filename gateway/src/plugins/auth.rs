@@ -7,23 +7,14 @@
 //! A client address or session over its rate limit gets HTTP 429 with `RATE_LIMITED` and a
 //! `Retry-After` header (see `admission`).
 
-use std::sync::Arc;
-
-use hive_router::async_trait;
-use hive_router::executor::hooks::on_http_request::{
-    OnHttpRequestHookFuture, OnHttpRequestHookPayload,
-};
-use hive_router::executor::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
-use hive_router::executor::hooks::on_subgraph_execute::{
-    OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
-};
-use hive_router::executor::plugin_trait::{RouterPlugin, StartHookPayload};
+use hive_router::executor::hooks::on_http_request::OnHttpRequestHookPayload;
+use hive_router::executor::hooks::on_subgraph_execute::OnSubgraphExecuteStartHookPayload;
 use polygate_kit::auth::IDENTITY_HEADERS;
 use polygate_kit::{ErrorCode, Viewer};
 
 use crate::admission::Admission;
 use crate::metrics::RATE_LIMITED;
-use crate::state::{self, GatewayState};
+use crate::state::GatewayState;
 
 /// Longest bearer token accepted before asking the store.
 const MAX_TOKEN_LEN: usize = 512;
@@ -41,14 +32,6 @@ fn rate_limited(scope: &str, retry_after_ms: u64) -> ntex::http::Response {
         .body(body.to_string())
 }
 
-pub struct AuthPlugin {
-    state: Arc<GatewayState>,
-}
-
-impl AuthPlugin {
-    pub const NAME: &'static str = "polygate_auth";
-}
-
 /// The token from an `Authorization: Bearer …` value, if it is one and of a sane size.
 pub fn bearer_token(header: Option<&str>) -> Option<&str> {
     let value = header?.trim();
@@ -58,77 +41,61 @@ pub fn bearer_token(header: Option<&str>) -> Option<&str> {
         .then_some(token)
 }
 
-#[async_trait]
-impl RouterPlugin for AuthPlugin {
-    type Config = ();
-
-    fn plugin_name() -> &'static str {
-        Self::NAME
+/// Strips identity headers from every request and signs in a `/graphql` request's bearer token,
+/// putting its viewer into the request's context. Returns the response to send instead when the
+/// client or session is over its rate limit.
+pub async fn admit(
+    state: &GatewayState,
+    payload: &mut OnHttpRequestHookPayload<'_>,
+) -> Option<ntex::http::Response> {
+    let request = &mut payload.router_http_request;
+    let headers = request.headers_mut();
+    for name in IDENTITY_HEADERS {
+        headers.remove(name);
     }
-
-    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
-        let state = state::get()?;
-        payload.initialize_plugin(Self { state })
+    if !request.path().starts_with(GRAPHQL_PATH) {
+        return None;
     }
-
-    fn on_http_request<'req>(
-        &'req self,
-        mut payload: OnHttpRequestHookPayload<'req>,
-    ) -> OnHttpRequestHookFuture<'req> {
-        Box::pin(async move {
-            let request = &mut payload.router_http_request;
-            let headers = request.headers_mut();
-            for name in IDENTITY_HEADERS {
-                headers.remove(name);
-            }
-            if !request.path().starts_with(GRAPHQL_PATH) {
-                return payload.proceed();
-            }
-            let token = bearer_token(
-                request
-                    .headers()
-                    .get(http::header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok()),
-            );
-            // A cached verdict answers in place; only a store call crosses to the stores' runtime.
-            let admission = match self.state.gatekeeper.admit_now(token) {
-                Some(admission) => Ok(admission),
-                None => {
-                    let token = token.map(str::to_owned);
-                    let client_ip = request.peer_addr().map(|a| a.ip().to_string());
-                    let gatekeeper = self.state.gatekeeper.clone();
-                    self.state
-                        .runtime
-                        .spawn(async move { gatekeeper.admit(token, client_ip).await })
-                        .await
-                }
-            };
-            match admission {
-                Ok(Admission::Admitted(Some(viewer))) => {
-                    payload.context.insert(viewer);
-                }
-                Ok(Admission::Admitted(None)) => {}
-                Ok(Admission::Limited {
-                    scope,
-                    retry_after_ms,
-                }) => {
-                    RATE_LIMITED.with_label_values(&[scope]).inc();
-                    return payload.end_with_response(rate_limited(scope, retry_after_ms));
-                }
-                Err(e) => tracing::error!(error = %e, "admission task failed"),
-            }
-            payload.proceed()
-        })
-    }
-
-    async fn on_subgraph_execute<'exec>(
-        &'exec self,
-        mut payload: OnSubgraphExecuteStartHookPayload<'exec>,
-    ) -> OnSubgraphExecuteStartHookResult<'exec> {
-        if let Some(viewer) = payload.context.get_ref::<Viewer>() {
-            viewer.write_headers(&mut payload.execution_request.headers);
+    let token = bearer_token(
+        request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    );
+    // A cached verdict answers in place; only a store call crosses to the stores' runtime.
+    let admission = match state.gatekeeper.admit_now(token) {
+        Some(admission) => Ok(admission),
+        None => {
+            let token = token.map(str::to_owned);
+            let client_ip = request.peer_addr().map(|a| a.ip().to_string());
+            let gatekeeper = state.gatekeeper.clone();
+            state
+                .runtime
+                .spawn(async move { gatekeeper.admit(token, client_ip).await })
+                .await
         }
-        payload.proceed()
+    };
+    match admission {
+        Ok(Admission::Admitted(Some(viewer))) => {
+            payload.context.insert(viewer);
+        }
+        Ok(Admission::Admitted(None)) => {}
+        Ok(Admission::Limited {
+            scope,
+            retry_after_ms,
+        }) => {
+            RATE_LIMITED.with_label_values(&[scope]).inc();
+            return Some(rate_limited(scope, retry_after_ms));
+        }
+        Err(e) => tracing::error!(error = %e, "admission task failed"),
+    }
+    None
+}
+
+/// Sends the signed-in viewer to the subgraph in the identity headers.
+pub fn forward_viewer(payload: &mut OnSubgraphExecuteStartHookPayload<'_>) {
+    if let Some(viewer) = payload.context.get_ref::<Viewer>() {
+        viewer.write_headers(&mut payload.execution_request.headers);
     }
 }
 

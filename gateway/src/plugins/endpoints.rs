@@ -1,34 +1,24 @@
 //! The endpoints polygate adds beside Hive Router's `/graphql` and `/health`: GraphiQL at `/`,
 //! `/ready` (every configured store and remote subgraph answers) and `/metrics` (Prometheus).
-//! It also times every client request, labelled with its operation name (bounded).
+//! It also times every other request, labelled with its operation name (bounded).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
-use hive_router::async_trait;
-use hive_router::executor::hooks::on_graphql_params::{
-    OnGraphQLParamsStartHookPayload, OnGraphQLParamsStartHookResult,
-};
-use hive_router::executor::hooks::on_http_request::{
-    OnHttpRequestHookFuture, OnHttpRequestHookPayload,
-};
-use hive_router::executor::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
-use hive_router::executor::plugin_trait::{EndHookPayload, RouterPlugin, StartHookPayload};
 use ntex::http::{Method, Response, StatusCode};
+use ntex::web::{DefaultError, WebRequest};
 
 use crate::metrics::HTTP_REQUEST_SECONDS;
 use crate::operations::{OperationLabel, OperationLabels};
-use crate::state::{self, GatewayState};
+use crate::state::GatewayState;
 
-pub struct EndpointsPlugin {
+pub struct Endpoints {
     state: Arc<GatewayState>,
-    graphiql_html: String,
+    /// Rendered on the first `GET /`: a gateway nobody opens GraphiQL on never runs the template
+    /// engine, so its code need not be paged in.
+    graphiql_html: OnceLock<String>,
     operations: OperationLabels,
-}
-
-impl EndpointsPlugin {
-    pub const NAME: &'static str = "polygate_endpoints";
 }
 
 fn text(status: StatusCode, content_type: &str, body: String) -> Response {
@@ -48,106 +38,93 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
-#[async_trait]
-impl RouterPlugin for EndpointsPlugin {
-    type Config = ();
-
-    fn plugin_name() -> &'static str {
-        Self::NAME
-    }
-
-    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
-        let state = state::get()?;
-        let graphiql_html = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("polygate")
-            .finish();
-        payload.initialize_plugin(Self {
+impl Endpoints {
+    pub fn new(state: Arc<GatewayState>) -> Self {
+        Self {
             state,
-            graphiql_html,
+            graphiql_html: OnceLock::new(),
             operations: OperationLabels::default(),
-        })
+        }
     }
 
-    async fn on_graphql_params<'exec>(
-        &'exec self,
-        payload: OnGraphQLParamsStartHookPayload<'exec>,
-    ) -> OnGraphQLParamsStartHookResult<'exec> {
-        payload.on_end(move |end| {
-            let label = self
-                .operations
-                .label(end.graphql_params.operation_name.as_deref());
-            end.context.insert(OperationLabel(label));
-            end.proceed()
-        })
-    }
-
-    fn on_http_request<'req>(
-        &'req self,
-        payload: OnHttpRequestHookPayload<'req>,
-    ) -> OnHttpRequestHookFuture<'req> {
-        Box::pin(async move {
-            let request = &payload.router_http_request;
-            let is_get = request.method() == Method::GET;
-            match request.path() {
-                "/" if is_get && self.state.graphiql => {
-                    let html = self.graphiql_html.clone();
-                    return payload.end_with_response(text(
-                        StatusCode::OK,
-                        "text/html; charset=utf-8",
-                        html,
-                    ));
-                }
-                "/" if is_get => {
-                    return payload.end_with_response(text(
-                        StatusCode::NOT_FOUND,
-                        "text/plain",
-                        "GraphiQL is switched off; POST queries to /graphql\n".to_owned(),
-                    ));
-                }
-                "/ready" => {
-                    let probes = self.state.probes.clone();
-                    let failing = self
-                        .state
-                        .runtime
-                        .spawn(async move { polygate_kit::probe::failing(&probes).await })
-                        .await
-                        .unwrap_or_else(|e| vec![("gateway".to_owned(), e.to_string())]);
-                    let response = if failing.is_empty() {
-                        text(StatusCode::OK, "text/plain", "ready\n".to_owned())
-                    } else {
-                        let body: String = failing
-                            .iter()
-                            .map(|(name, err)| format!("{name}: {err}\n"))
-                            .collect();
-                        text(StatusCode::SERVICE_UNAVAILABLE, "text/plain", body)
-                    };
-                    return payload.end_with_response(response);
-                }
-                "/metrics" if is_get => {
-                    return payload.end_with_response(text(
-                        StatusCode::OK,
-                        "text/plain; version=0.0.4",
-                        polygate_kit::metrics::render(),
-                    ));
-                }
-                _ => {}
+    /// The response when `request` is for one of our endpoints.
+    pub async fn answer(&self, request: &WebRequest<DefaultError>) -> Option<Response> {
+        let is_get = request.method() == Method::GET;
+        match request.path() {
+            "/" if is_get && self.state.graphiql => {
+                let html = self.graphiql_html.get_or_init(|| {
+                    GraphiQLSource::build()
+                        .endpoint("/graphql")
+                        .title("polygate")
+                        .finish()
+                });
+                Some(text(
+                    StatusCode::OK,
+                    "text/html; charset=utf-8",
+                    html.clone(),
+                ))
             }
-            let path = match request.path() {
-                "/graphql" => "/graphql",
-                "/health" => "/health",
-                _ => "other",
-            };
-            let started = Instant::now();
-            payload.on_end(move |end| {
-                let status = status_class(end.response.response().status().as_u16());
-                let operation = end.context.get_ref::<OperationLabel>();
-                let operation = operation.as_ref().map_or("none", |l| l.0.as_str());
-                HTTP_REQUEST_SECONDS
-                    .with_label_values(&[path, status, operation])
-                    .observe(started.elapsed().as_secs_f64());
-                end.proceed()
-            })
-        })
+            "/" if is_get => Some(text(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                "GraphiQL is switched off; POST queries to /graphql\n".to_owned(),
+            )),
+            "/ready" => Some(self.ready().await),
+            "/metrics" if is_get => Some(text(
+                StatusCode::OK,
+                "text/plain; version=0.0.4",
+                polygate_kit::metrics::render(),
+            )),
+            _ => None,
+        }
+    }
+
+    async fn ready(&self) -> Response {
+        let probes = self.state.probes.clone();
+        let failing = self
+            .state
+            .runtime
+            .spawn(async move { polygate_kit::probe::failing(&probes).await })
+            .await
+            .unwrap_or_else(|e| vec![("gateway".to_owned(), e.to_string())]);
+        if failing.is_empty() {
+            return text(StatusCode::OK, "text/plain", "ready\n".to_owned());
+        }
+        let body: String = failing
+            .iter()
+            .map(|(name, err)| format!("{name}: {err}\n"))
+            .collect();
+        text(StatusCode::SERVICE_UNAVAILABLE, "text/plain", body)
+    }
+
+    /// The label of an operation for the request metrics, kept in the request's context.
+    pub fn operation_label(&self, operation_name: Option<&str>) -> OperationLabel {
+        OperationLabel(self.operations.label(operation_name))
+    }
+}
+
+/// Times one request into `polygate_http_request_seconds`.
+pub struct RequestTimer {
+    path: &'static str,
+    started: Instant,
+}
+
+impl RequestTimer {
+    pub fn start(path: &str) -> Self {
+        let path = match path {
+            "/graphql" => "/graphql",
+            "/health" => "/health",
+            _ => "other",
+        };
+        Self {
+            path,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn finish(self, status: u16, operation: Option<&str>) {
+        HTTP_REQUEST_SECONDS
+            .with_label_values(&[self.path, status_class(status), operation.unwrap_or("none")])
+            .observe(self.started.elapsed().as_secs_f64());
     }
 }

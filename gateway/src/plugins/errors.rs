@@ -2,19 +2,8 @@
 //! (`extensions.code`, see the README): the engine's own codes are mapped, ours pass through.
 //! The engine's original code stays visible in the log, not in the response.
 
-use hive_router::async_trait;
-use hive_router::executor::hooks::on_graphql_error::{
-    OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
-};
-use hive_router::executor::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
-use hive_router::executor::plugin_trait::RouterPlugin;
+use hive_router::executor::response::graphql_error::GraphQLError;
 use polygate_kit::ErrorCode;
-
-pub struct ErrorsPlugin;
-
-impl ErrorsPlugin {
-    pub const NAME: &'static str = "polygate_errors";
-}
 
 /// Our code for an error that carries `code` (or none).
 pub fn stable_code(code: Option<&str>) -> ErrorCode {
@@ -58,30 +47,14 @@ pub fn stable_code(code: Option<&str>) -> ErrorCode {
     }
 }
 
-#[async_trait]
-impl RouterPlugin for ErrorsPlugin {
-    type Config = ();
-
-    fn plugin_name() -> &'static str {
-        Self::NAME
+/// Replaces `error`'s code with ours (`Internal` when it has none).
+pub fn give_stable_code(error: &mut GraphQLError) {
+    let original = error.extensions.code.take();
+    let code = stable_code(original.as_deref());
+    if original.as_deref() != Some(code.as_str()) {
+        tracing::debug!(from = ?original, to = code.as_str(), message = %error.message, "error code mapped");
     }
-
-    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
-        payload.initialize_plugin(Self)
-    }
-
-    fn on_graphql_error<'req>(
-        &'req self,
-        mut payload: OnGraphQLErrorHookPayload<'req>,
-    ) -> OnGraphQLErrorHookResult<'req> {
-        let original = payload.error.extensions.code.take();
-        let code = stable_code(original.as_deref());
-        if original.as_deref() != Some(code.as_str()) {
-            tracing::debug!(from = ?original, to = code.as_str(), message = %payload.error.message, "error code mapped");
-        }
-        payload.error.extensions.code = Some(code.as_str().to_owned());
-        payload.proceed()
-    }
+    error.extensions.code = Some(code.as_str().to_owned());
 }
 
 #[cfg(test)]

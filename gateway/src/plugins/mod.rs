@@ -1,25 +1,125 @@
 //! Our behaviour, added to Hive Router through its plugin hooks (never a fork of the engine).
-//! Registration order is execution order: endpoints, auth, transport, then error codes.
+//!
+//! One registered plugin, [`PolygatePlugin`], whose hooks call each concern in turn, one module
+//! each: `endpoints` (GraphiQL, `/ready`, `/metrics`, request timing), `auth` (sign-in, rate
+//! limits, identity headers), `transport` (in-process or guarded HTTP per subgraph call) and
+//! `errors` (stable error codes).
+//!
+//! Why one plugin rather than one per concern: the engine calls every hook of every registered
+//! plugin on every request, each call a boxed future, whether the plugin uses that hook or not.
+//! Four plugins made about 44 such calls per request and one makes 11; profiled under the
+//! gateway bench, the dispatch alone was about 6 µs of CPU per request with four.
 
 pub mod auth;
 pub mod endpoints;
 pub mod errors;
 pub mod transport;
 
+use std::sync::Arc;
+
+use hive_router::async_trait;
+use hive_router::executor::hooks::on_graphql_error::{
+    OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
+};
+use hive_router::executor::hooks::on_graphql_params::{
+    OnGraphQLParamsStartHookPayload, OnGraphQLParamsStartHookResult,
+};
+use hive_router::executor::hooks::on_http_request::{
+    OnHttpRequestHookFuture, OnHttpRequestHookPayload,
+};
+use hive_router::executor::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
+use hive_router::executor::hooks::on_subgraph_execute::{
+    OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
+};
+use hive_router::executor::plugin_trait::{EndHookPayload, RouterPlugin, StartHookPayload};
 use hive_router::PluginRegistry;
 
-pub fn registry() -> PluginRegistry {
-    PluginRegistry::new()
-        .register::<endpoints::EndpointsPlugin>()
-        .register::<auth::AuthPlugin>()
-        .register::<transport::TransportPlugin>()
-        .register::<errors::ErrorsPlugin>()
+use crate::state::{self, GatewayState};
+
+pub struct PolygatePlugin {
+    state: Arc<GatewayState>,
+    endpoints: endpoints::Endpoints,
+    transport: transport::Transport,
 }
 
-/// The plugin names as the router config lists them.
-pub const NAMES: [&str; 4] = [
-    endpoints::EndpointsPlugin::NAME,
-    auth::AuthPlugin::NAME,
-    transport::TransportPlugin::NAME,
-    errors::ErrorsPlugin::NAME,
-];
+impl PolygatePlugin {
+    /// The plugin's name as the router config lists it.
+    pub const NAME: &'static str = "polygate";
+}
+
+pub fn registry() -> PluginRegistry {
+    PluginRegistry::new().register::<PolygatePlugin>()
+}
+
+#[async_trait]
+impl RouterPlugin for PolygatePlugin {
+    type Config = ();
+
+    fn plugin_name() -> &'static str {
+        Self::NAME
+    }
+
+    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
+        let state = state::get()?;
+        payload.initialize_plugin(Self {
+            endpoints: endpoints::Endpoints::new(state.clone()),
+            transport: transport::Transport::new(state.clone()),
+            state,
+        })
+    }
+
+    /// Our endpoints answer first; every other request is timed, and signed in by `auth`.
+    fn on_http_request<'req>(
+        &'req self,
+        mut payload: OnHttpRequestHookPayload<'req>,
+    ) -> OnHttpRequestHookFuture<'req> {
+        Box::pin(async move {
+            if let Some(response) = self.endpoints.answer(&payload.router_http_request).await {
+                return payload.end_with_response(response);
+            }
+            let timer = endpoints::RequestTimer::start(payload.router_http_request.path());
+            if let Some(refusal) = auth::admit(&self.state, &mut payload).await {
+                timer.finish(refusal.status().as_u16(), None);
+                return payload.end_with_response(refusal);
+            }
+            payload.on_end(move |end| {
+                let operation = end.context.get_ref::<crate::operations::OperationLabel>();
+                timer.finish(
+                    end.response.response().status().as_u16(),
+                    operation.as_deref().map(|l| l.0.as_str()),
+                );
+                end.proceed()
+            })
+        })
+    }
+
+    async fn on_graphql_params<'exec>(
+        &'exec self,
+        payload: OnGraphQLParamsStartHookPayload<'exec>,
+    ) -> OnGraphQLParamsStartHookResult<'exec> {
+        payload.on_end(move |end| {
+            let label = self
+                .endpoints
+                .operation_label(end.graphql_params.operation_name.as_deref());
+            end.context.insert(label);
+            end.proceed()
+        })
+    }
+
+    async fn on_subgraph_execute<'exec>(
+        &'exec self,
+        mut payload: OnSubgraphExecuteStartHookPayload<'exec>,
+    ) -> OnSubgraphExecuteStartHookResult<'exec> {
+        auth::forward_viewer(&mut payload);
+        self.transport.choose_executor(&mut payload);
+        payload.proceed()
+    }
+
+    fn on_graphql_error<'req>(
+        &'req self,
+        mut payload: OnGraphQLErrorHookPayload<'req>,
+    ) -> OnGraphQLErrorHookResult<'req> {
+        errors::give_stable_code(&mut payload.error);
+        payload.proceed()
+    }
+}

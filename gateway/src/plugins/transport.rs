@@ -2,50 +2,52 @@
 //! run here, the router's HTTP executor (guarded) for every other one — including subgraphs of
 //! any other team named in a foreign supergraph.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
-use hive_router::async_trait;
-use hive_router::executor::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
-use hive_router::executor::hooks::on_subgraph_execute::{
-    OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
-};
-use hive_router::executor::plugin_trait::{RouterPlugin, StartHookPayload};
+use hive_router::executor::executors::common::SubgraphExecutorBoxedArc;
+use hive_router::executor::hooks::on_subgraph_execute::OnSubgraphExecuteStartHookPayload;
 
-use crate::state::{self, GatewayState};
+use crate::state::GatewayState;
 use crate::transport::guarded::GuardedExecutor;
 
-pub struct TransportPlugin {
+pub struct Transport {
     state: Arc<GatewayState>,
+    /// Per HTTP subgraph: the engine's executor and our guard around it, built once rather than
+    /// per call. A supergraph reload brings new executors, and a guard around the old one is
+    /// replaced on first use.
+    guarded: RwLock<HashMap<String, (SubgraphExecutorBoxedArc, SubgraphExecutorBoxedArc)>>,
 }
 
-impl TransportPlugin {
-    pub const NAME: &'static str = "polygate_transport";
-}
-
-#[async_trait]
-impl RouterPlugin for TransportPlugin {
-    type Config = ();
-
-    fn plugin_name() -> &'static str {
-        Self::NAME
+impl Transport {
+    pub fn new(state: Arc<GatewayState>) -> Self {
+        Self {
+            state,
+            guarded: RwLock::default(),
+        }
     }
 
-    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
-        let state = state::get()?;
-        payload.initialize_plugin(Self { state })
-    }
-
-    async fn on_subgraph_execute<'exec>(
-        &'exec self,
-        mut payload: OnSubgraphExecuteStartHookPayload<'exec>,
-    ) -> OnSubgraphExecuteStartHookResult<'exec> {
+    pub fn choose_executor(&self, payload: &mut OnSubgraphExecuteStartHookPayload<'_>) {
         payload.executor = match self.state.in_process.get(payload.subgraph_name) {
             Some(in_process) => in_process.clone(),
-            None => Arc::new(Box::new(GuardedExecutor::new(
-                payload.subgraph_name,
-                payload.executor.clone(),
-            ))),
+            None => self.guard(payload.subgraph_name, &payload.executor),
         };
-        payload.proceed()
+    }
+
+    fn guard(&self, subgraph: &str, engine: &SubgraphExecutorBoxedArc) -> SubgraphExecutorBoxedArc {
+        let known = self.guarded.read().unwrap_or_else(|p| p.into_inner());
+        if let Some((inner, guard)) = known.get(subgraph)
+            && Arc::ptr_eq(inner, engine)
+        {
+            return guard.clone();
+        }
+        drop(known);
+        let guard: SubgraphExecutorBoxedArc =
+            Arc::new(Box::new(GuardedExecutor::new(subgraph, engine.clone())));
+        self.guarded
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(subgraph.to_owned(), (engine.clone(), guard.clone()));
+        guard
     }
 }
