@@ -289,3 +289,12 @@ async fn graphql_answers_get_as_well_as_post() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["data"]["__typename"], json!("Query"));
 }
+
+/// Hive Router reads its config file once, before our plugin starts; the plugin removes it then,
+/// so a gateway killed by a signal leaves no file behind in the temp folder.
+#[tokio::test]
+async fn a_running_gateway_has_removed_its_router_config_file() {
+    let gateway = embedded_gateway(&[]).await.unwrap();
+    let file = std::env::temp_dir().join(format!("polygate-router-{}.json", gateway.pid()));
+    assert!(!file.exists(), "{} is still there", file.display());
+}

@@ -4,6 +4,7 @@
 //! subgraphs; Hive Router's ntex server runs its own per-worker runtimes and hands work over.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use hive_router::{
@@ -69,10 +70,23 @@ async fn run_router(registry: PluginRegistry) -> Result<(), RouterInitError> {
     router_entrypoint(registry).await
 }
 
-/// Hive Router reads its config from a file; this one lives only while the process runs.
+/// The router config file of this process, until [`forget_router_config`] removes it.
+static ROUTER_CONFIG: OnceLock<PathBuf> = OnceLock::new();
+
+/// Hive Router reads its config from a file, once, before it starts its plugins; the plugin
+/// removes the file then ([`forget_router_config`]), so a process killed by a signal leaves none
+/// behind.
 fn write_router_config(value: &serde_json::Value) -> anyhow::Result<PathBuf> {
     let path = std::env::temp_dir().join(format!("polygate-router-{}.json", std::process::id()));
     std::fs::write(&path, serde_json::to_vec_pretty(value)?)
         .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let _ = ROUTER_CONFIG.set(path.clone());
     Ok(path)
+}
+
+/// Removes the router config file: the router has read it by the time its plugins start.
+pub fn forget_router_config() {
+    if let Some(path) = ROUTER_CONFIG.get() {
+        let _ = std::fs::remove_file(path);
+    }
 }

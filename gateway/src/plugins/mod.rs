@@ -17,6 +17,7 @@ pub mod transport;
 
 use std::sync::Arc;
 
+use hive_router::PluginRegistry;
 use hive_router::async_trait;
 use hive_router::executor::hooks::on_graphql_error::{
     OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
@@ -32,7 +33,6 @@ use hive_router::executor::hooks::on_subgraph_execute::{
     OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
 };
 use hive_router::executor::plugin_trait::{EndHookPayload, RouterPlugin, StartHookPayload};
-use hive_router::PluginRegistry;
 
 use crate::state::{self, GatewayState};
 
@@ -61,6 +61,7 @@ impl RouterPlugin for PolygatePlugin {
 
     fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
         let state = state::get()?;
+        crate::serve::forget_router_config();
         payload.initialize_plugin(Self {
             endpoints: endpoints::Endpoints::new(state.clone()),
             transport: transport::Transport::new(state.clone()),
