@@ -80,6 +80,14 @@ struct Call {
 
 impl Call {
     fn push(&mut self, index: i32, order: &OrderRequest) -> Result<(), StoreError> {
+        // The function finds an order's lines by index and would place an order without any as
+        // no order at all; validation never lets one through, and this keeps it that way.
+        if order.lines.is_empty() {
+            return Err(StoreError::Other(format!(
+                "order {} has no lines",
+                order.order_id
+            )));
+        }
         let shard = order.user.shard();
         self.shards.push(shard as i16);
         self.users.push(order.user.as_i64());
