@@ -16,20 +16,22 @@ use polygate_commerce::store::postgres::PLACING_CALLS_IN_FLIGHT;
 use polygate_kit::testing::postgres::with_fresh_database;
 use polygate_kit::testing::unique_name;
 
-/// A sample of the process's metric `name`: a gauge's value, or a histogram's (count, sum).
-fn gauge(name: &str) -> f64 {
-    family(name).map_or(0.0, |f| f.get_metric()[0].get_gauge().get_value())
+/// The value of the unlabelled sample `name` in the process's `/metrics` text (0 if absent).
+/// Read from the text rather than the registry's structs, whose accessors change with the
+/// `prometheus` crate's features.
+fn sample(name: &str) -> f64 {
+    polygate_kit::metrics::render()
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
 }
 
-fn histogram(name: &str) -> (u64, f64) {
-    family(name).map_or((0, 0.0), |f| {
-        let h = f.get_metric()[0].get_histogram();
-        (h.get_sample_count(), h.get_sample_sum())
-    })
-}
-
-fn family(name: &str) -> Option<prometheus::proto::MetricFamily> {
-    prometheus::gather().into_iter().find(|f| f.name() == name)
+/// A histogram's (count, sum).
+fn histogram(name: &str) -> (f64, f64) {
+    (
+        sample(&format!("{name}_count")),
+        sample(&format!("{name}_sum")),
+    )
 }
 
 /// Polls `ready` every 5 ms for up to 1.5 s (the store's lock timeout is 2 s).
@@ -92,7 +94,7 @@ async fn orders_arriving_while_the_database_is_busy_are_placed_together() {
             .await;
             let release = async {
                 until("the orders to queue", async || {
-                    gauge("polygate_commerce_orders_waiting_to_be_placed")
+                    sample("polygate_commerce_orders_waiting_to_be_placed")
                         >= SimultaneousOrders::ORDERS as f64
                 })
                 .await;
@@ -109,7 +111,7 @@ async fn orders_arriving_while_the_database_is_busy_are_placed_together() {
         let (calls, placed) = histogram("polygate_commerce_orders_per_placing_call");
         assert_eq!(
             calls - calls_before,
-            PLACING_CALLS_IN_FLIGHT as u64 + 1,
+            PLACING_CALLS_IN_FLIGHT as f64 + 1.0,
             "one call per blocker, then one for all five orders"
         );
         assert_eq!(
