@@ -13,18 +13,9 @@ use polygate_commerce::ids::{OrderId, generate};
 use polygate_commerce::orders::{PlaceOrder, place_order};
 use polygate_commerce::store::conformance::{self, SimultaneousOrders};
 use polygate_commerce::store::postgres::PLACING_CALLS_IN_FLIGHT;
+use polygate_kit::metrics::sample;
 use polygate_kit::testing::postgres::with_fresh_database;
 use polygate_kit::testing::unique_name;
-
-/// The value of the unlabelled sample `name` in the process's `/metrics` text (0 if absent).
-/// Read from the text rather than the registry's structs, whose accessors change with the
-/// `prometheus` crate's features.
-fn sample(name: &str) -> f64 {
-    polygate_kit::metrics::render()
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0.0)
-}
 
 /// A histogram's (count, sum).
 fn histogram(name: &str) -> (f64, f64) {

@@ -109,6 +109,16 @@ pub fn store_calls(subgraph: &str, operation: &str) -> u64 {
         .sum()
 }
 
+/// The value of the unlabelled sample `name` (e.g. a gauge, or a histogram's `_count`), 0 if
+/// absent. Tests use it; read from the text because the registry's structs change accessors with
+/// the `prometheus` crate's features.
+pub fn sample(name: &str) -> f64 {
+    render()
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// The whole registry in Prometheus text format.
 pub fn render() -> String {
     let families = prometheus::gather();

@@ -4,8 +4,6 @@
 //! and one commit for every order in the call, and leaves the same rows. Which orders share a
 //! call is [`super::gathering`]'s business.
 
-use std::collections::HashMap;
-
 use sqlx::PgPool;
 use sqlx::postgres::PgRow;
 
@@ -44,19 +42,25 @@ pub async fn place(
         .await
         .map_err(from_sqlx)?;
 
-    let mut by_order: HashMap<i32, Vec<&PgRow>> = HashMap::with_capacity(orders.len());
+    // `ord` is the order's 1-based index in the call.
+    let mut by_order: Vec<Vec<&PgRow>> = vec![Vec::new(); orders.len()];
     for row in &found {
-        by_order
-            .entry(rows::get(row, "ord")?)
-            .or_default()
+        let ord: i32 = rows::get(row, "ord")?;
+        usize::try_from(ord - 1)
+            .ok()
+            .and_then(|index| by_order.get_mut(index))
+            .ok_or_else(|| corrupt(format!("place_orders_together answered order {ord}")))?
             .push(row);
     }
     Ok(orders
         .iter()
-        .enumerate()
-        .map(|(index, order)| match by_order.get(&(index as i32 + 1)) {
-            Some(answer) => outcome(order, answer),
-            None => Err(corrupt("place_orders_together left an order unanswered")),
+        .zip(&by_order)
+        .map(|(order, answer)| {
+            if answer.is_empty() {
+                Err(corrupt("place_orders_together left an order unanswered"))
+            } else {
+                outcome(order, answer)
+            }
         })
         .collect())
 }
