@@ -41,6 +41,20 @@ pub fn bearer_token(header: Option<&str>) -> Option<&str> {
         .then_some(token)
 }
 
+/// Replaces the `Authorization` value with a copy of its own. ntex keeps a header value longer
+/// than 23 bytes (`ntex-bytes`' inline capacity) as a slice of the connection's read buffer, and
+/// a bearer token is ~120 bytes: while the request lives, that buffer cannot be reused for the
+/// connection's next read, so a busy keep-alive connection allocates another.
+fn own_authorization(headers: &mut ntex::http::HeaderMap) {
+    let name = http::header::AUTHORIZATION;
+    if let Some(owned) = headers
+        .get(&name)
+        .and_then(|value| ntex::http::header::HeaderValue::from_bytes(value.as_bytes()).ok())
+    {
+        headers.insert(name, owned);
+    }
+}
+
 /// Strips identity headers from every request and signs in a `/graphql` request's bearer token,
 /// putting its viewer into the request's context. Returns the response to send instead when the
 /// client or session is over its rate limit.
@@ -56,6 +70,7 @@ pub async fn admit(
     if !request.path().starts_with(GRAPHQL_PATH) {
         return None;
     }
+    own_authorization(request.headers_mut());
     let token = bearer_token(
         request
             .headers()

@@ -2,7 +2,7 @@
 //! share. Users, products, orders and money each have their own file; the root `Query` and
 //! `Mutation` list the fields and hand the work to them.
 //!
-//! Non-obvious: the `DataLoader`s (without a cache) live in the schema data rather than per
+//! Non-obvious: the batchers ([`Batcher`], without a cache) live in the schema data rather than per
 //! request, so every load of one type in a request — `_entities` representations included — is
 //! batched into one store call, and nothing stale survives between requests. Product and order
 //! loads are keyed by id *and* reader (the viewer), because the store routes a reader to where
@@ -11,9 +11,9 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, ID, Schema};
 use polygate_kit::auth::SessionIssuer;
+use polygate_kit::batch::Batcher;
 use polygate_kit::error::internal_error;
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
@@ -49,9 +49,9 @@ pub fn build(
     issuer: Option<Arc<dyn SessionIssuer>>,
     hasher: PasswordHasher,
 ) -> CommerceSchema {
-    let users = DataLoader::new(UserLoader::new(store.clone()), tokio::spawn);
-    let products = DataLoader::new(ProductLoader::new(store.clone()), tokio::spawn);
-    let orders = DataLoader::new(OrderLoader::new(store.clone()), tokio::spawn);
+    let users = Batcher::new(UserLoader::new(store.clone()));
+    let products = Batcher::new(ProductLoader::new(store.clone()));
+    let orders = Batcher::new(OrderLoader::new(store.clone()));
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .data(store)

@@ -5,6 +5,7 @@
 //! other way round.
 
 pub mod auth;
+pub mod batch;
 pub mod error;
 pub mod metrics;
 pub mod probe;

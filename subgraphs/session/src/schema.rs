@@ -1,7 +1,7 @@
 //! The session subgraph's GraphQL API (Apollo Federation v2): the viewer's sessions, revoking
 //! them, and `User.sessions` on the `User` entity owned by the commerce subgraph.
 //!
-//! Non-obvious decision: `User.sessions` goes through a schema-wide [`DataLoader`] without a
+//! Non-obvious decision: `User.sessions` goes through a schema-wide [`Batcher`] without a
 //! cache, so the N user representations of one `_entities` call become ONE
 //! `sessions_of_users` store call, while nothing is ever served from a stale cache. Permission
 //! is checked per user before the load, so a forbidden user never reaches the store.
@@ -9,8 +9,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, SimpleObject};
+use polygate_kit::batch::Batcher;
 use polygate_kit::error::internal_error;
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
@@ -20,7 +21,7 @@ pub type SessionSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the executable schema over `store`.
 pub fn build(store: Arc<dyn SessionStore>) -> SessionSchema {
-    let loader = DataLoader::new(SessionsLoader(store.clone()), tokio::spawn);
+    let loader = Batcher::new(SessionsLoader(store.clone()));
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .data(store)
@@ -94,7 +95,7 @@ impl User {
             ));
         }
         let sessions = ctx
-            .data::<DataLoader<SessionsLoader>>()?
+            .data::<Batcher<String, SessionsLoader>>()?
             .load_one(self.id.to_string())
             .await
             .map_err(|e| internal_error(ErrorCode::StoreUnavailable, &e))?
@@ -160,7 +161,7 @@ impl Query {
             return Ok(None);
         }
         let sessions = ctx
-            .data::<DataLoader<SessionsLoader>>()?
+            .data::<Batcher<String, SessionsLoader>>()?
             .load_one(owner.to_owned())
             .await
             .map_err(|e| internal_error(ErrorCode::StoreUnavailable, &e))?

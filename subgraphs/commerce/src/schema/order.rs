@@ -9,9 +9,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::SecondsFormat;
+use polygate_kit::batch::Batcher;
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
 use super::money::MoneyNode;
@@ -211,7 +212,7 @@ impl Loader<ReadKey<OrderId>> for OrderLoader {
 pub(crate) async fn visible_order(ctx: &Context<'_>, id: OrderId) -> Result<Option<Order>> {
     let (viewer, viewer_id) = signed_in(ctx)?;
     let order = ctx
-        .data_unchecked::<DataLoader<OrderLoader>>()
+        .data_unchecked::<Batcher<ReadKey<OrderId>, OrderLoader>>()
         .load_one(ReadKey {
             id,
             reader: Some(viewer_id),

@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use polygate_kit::batch::Batcher;
 use polygate_kit::{ErrorCode, api_error};
 
 use super::money::{Long, MoneyNode};
@@ -164,7 +165,7 @@ async fn load_product_for(
     id: ProductId,
     reader: Option<UserId>,
 ) -> Result<Option<ProductNode>> {
-    ctx.data_unchecked::<DataLoader<ProductLoader>>()
+    ctx.data_unchecked::<Batcher<ReadKey<ProductId>, ProductLoader>>()
         .load_one(ReadKey { id, reader })
         .await
         .map(|product| product.map(ProductNode::new))

@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::SecondsFormat;
+use polygate_kit::batch::Batcher;
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
 use super::order::{self, OrderPage};
@@ -118,7 +119,7 @@ impl Loader<UserId> for UserLoader {
 
 /// The user with `id` through the request's batch loader.
 pub(crate) async fn load_user(ctx: &Context<'_>, id: UserId) -> Result<Option<UserNode>> {
-    ctx.data_unchecked::<DataLoader<UserLoader>>()
+    ctx.data_unchecked::<Batcher<UserId, UserLoader>>()
         .load_one(id)
         .await
         .map(|user| user.map(UserNode::new))
