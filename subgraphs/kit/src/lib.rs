@@ -1,5 +1,6 @@
 //! Shared plumbing for every polygate subgraph: the error codes clients see, the identity the
-//! gateway passes down, the axum bootstrap that serves a subgraph on its own, metrics and tracing.
+//! gateway passes down, the axum bootstrap that serves a subgraph on its own, batched store reads,
+//! metrics and tracing.
 //!
 //! Nothing here knows about a particular store or subgraph; subgraphs depend on the kit, never the
 //! other way round.
