@@ -4,7 +4,7 @@
 //! Its own test binary: it reads process-wide metrics, which other tests would move.
 //! Skipped (with a printed reason) when `POLYGATE_TEST_POSTGRES_URL` is unset, except under CI.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::future::join_all;
 use polygate_commerce::PostgresStore;
@@ -15,7 +15,7 @@ use polygate_commerce::store::conformance::{self, SimultaneousOrders};
 use polygate_commerce::store::postgres::PLACING_CALLS_IN_FLIGHT;
 use polygate_kit::metrics::sample;
 use polygate_kit::testing::postgres::with_fresh_database;
-use polygate_kit::testing::unique_name;
+use polygate_kit::testing::{unique_name, until};
 
 /// A histogram's (count, sum).
 fn histogram(name: &str) -> (f64, f64) {
@@ -25,17 +25,8 @@ fn histogram(name: &str) -> (f64, f64) {
     )
 }
 
-/// Polls `ready` every 5 ms for up to 1.5 s (the store's lock timeout is 2 s).
-async fn until(what: &str, mut ready: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !ready().await {
-        assert!(
-            started.elapsed() < Duration::from_millis(1500),
-            "waited too long for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
+/// How long to wait for the orders to queue up: less than the store's 2 s lock timeout.
+const QUEUE_WAIT: Duration = Duration::from_millis(1500);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_arriving_while_the_database_is_busy_are_placed_together() {
@@ -72,19 +63,23 @@ async fn orders_arriving_while_the_database_is_busy_are_placed_together() {
             )
         }));
         let gathered = async {
-            until("the blockers to wait for the stock lock", async || {
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT count(*) FROM pg_stat_activity
+            until(
+                "the blockers to wait for the stock lock",
+                QUEUE_WAIT,
+                async || {
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT count(*) FROM pg_stat_activity
                      WHERE datname = current_database() AND wait_event_type = 'Lock'",
-                )
-                .fetch_one(store.pool())
-                .await
-                .unwrap()
-                    >= PLACING_CALLS_IN_FLIGHT as i64
-            })
+                    )
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap()
+                        >= PLACING_CALLS_IN_FLIGHT as i64
+                },
+            )
             .await;
             let release = async {
-                until("the orders to queue", async || {
+                until("the orders to queue", QUEUE_WAIT, async || {
                     sample("polygate_commerce_orders_waiting_to_be_placed")
                         >= SimultaneousOrders::ORDERS as f64
                 })

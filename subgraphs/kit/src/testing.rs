@@ -23,6 +23,15 @@ pub fn server_url(var: &str) -> Option<String> {
     }
 }
 
+/// Polls `ready` every 5 ms until it holds; panics naming `what` once `limit` has passed.
+pub async fn until(what: &str, limit: std::time::Duration, mut ready: impl AsyncFnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !ready().await {
+        assert!(started.elapsed() < limit, "waited too long for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 /// A name unique to this process and call, for a fresh database or key prefix per test.
 pub fn unique_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};

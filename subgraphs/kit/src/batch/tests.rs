@@ -8,6 +8,7 @@ use futures::poll;
 use tokio::sync::Semaphore;
 
 use super::{Batcher, MAX_IN_FLIGHT, MAX_KEYS};
+use crate::testing::until;
 
 /// Squares every key but 13, which it does not know; records each batch it is given.
 #[derive(Clone, Default)]
@@ -145,17 +146,6 @@ async fn a_leader_dropped_before_dispatch_does_not_strand_its_batch() {
     assert_eq!(loader.batches(), vec![vec![5, 6]]);
 }
 
-/// Yields until `done` holds, failing after a few seconds.
-async fn until(done: impl Fn() -> bool) {
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while !done() {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await
-    .expect("the condition came true in time");
-}
-
 #[tokio::test]
 async fn while_every_slot_is_busy_the_next_batch_gathers_concurrent_requests() {
     let gate = Arc::new(Semaphore::new(0));
@@ -171,7 +161,10 @@ async fn while_every_slot_is_busy_the_next_batch_gathers_concurrent_requests() {
     let mut asked = Vec::new();
     for k in 0..MAX_IN_FLIGHT as u32 {
         asked.push(ask(k));
-        until(|| loader.batches().len() == k as usize + 1).await;
+        until("the load to start", Duration::from_secs(5), async || {
+            loader.batches().len() == k as usize + 1
+        })
+        .await;
     }
     // Three requests, one after another, while both slots are taken: they wait together.
     for k in [10, 11, 12] {
