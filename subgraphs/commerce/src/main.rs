@@ -208,7 +208,7 @@ async fn main() -> anyhow::Result<()> {
                 None => None,
             };
             let schema = polygate_commerce::schema(store, issuer, hasher);
-            serve(router(schema, vec![probe]), listen, NAME).await?;
+            serve(router(Arc::new(schema), vec![probe]), listen, NAME).await?;
             Ok(())
         }
     }

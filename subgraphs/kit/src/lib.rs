@@ -7,17 +7,27 @@
 
 pub mod auth;
 pub mod batch;
+pub mod capabilities;
+pub mod config;
 pub mod error;
+pub mod feeds;
 pub mod metrics;
 pub mod probe;
 pub mod redis;
 pub mod server;
+pub mod standalone;
+pub mod subgraph;
 pub mod telemetry;
 pub mod testing;
 
 pub use auth::Viewer;
+pub use capabilities::Capabilities;
 pub use error::{ErrorCode, api_error};
 pub use probe::Probe;
+pub use subgraph::{
+    AnySubgraph, BackgroundTask, DemoSeed, OpenContext, Opened, Placement, SeedReport,
+    SettingsError, Subgraph, SubgraphSchema,
+};
 
 /// How every subgraph exports its SDL: Federation v2 with `@composeDirective`, so the composed
 /// supergraph and the committed `schema/<name>.graphql` files agree byte for byte.

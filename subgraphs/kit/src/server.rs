@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_graphql::{Executor, http::GraphiQLSource};
+use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
     Router,
@@ -16,30 +16,30 @@ use axum::{
     routing::get,
 };
 
-use crate::{auth::Viewer, probe::Probe};
+use crate::{auth::Viewer, probe::Probe, subgraph::SubgraphSchema};
 
 /// Largest request body a subgraph accepts; the gateway's own limit is lower.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-struct AppState<E> {
-    schema: E,
+struct AppState {
+    schema: Arc<dyn SubgraphSchema>,
     probes: Vec<Arc<dyn Probe>>,
 }
 
 /// The axum app for one subgraph.
-pub fn router<E: Executor>(schema: E, probes: Vec<Arc<dyn Probe>>) -> Router {
+pub fn router(schema: Arc<dyn SubgraphSchema>, probes: Vec<Arc<dyn Probe>>) -> Router {
     let state = Arc::new(AppState { schema, probes });
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql::<E>))
+        .route("/graphql", get(graphiql).post(graphql))
         .route("/health", get(|| async { "ok" }))
-        .route("/ready", get(ready::<E>))
+        .route("/ready", get(ready))
         .route("/metrics", get(|| async { crate::metrics::render() }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-async fn graphql<E: Executor>(
-    State(state): State<Arc<AppState<E>>>,
+async fn graphql(
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
@@ -54,7 +54,7 @@ async fn graphiql() -> Html<String> {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
-async fn ready<E: Executor>(State(state): State<Arc<AppState<E>>>) -> impl IntoResponse {
+async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let failing = crate::probe::failing(&state.probes).await;
     if failing.is_empty() {
         (StatusCode::OK, "ready".to_owned())

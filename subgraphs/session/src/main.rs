@@ -40,7 +40,10 @@ async fn main() -> anyhow::Result<()> {
             polygate_kit::telemetry::init();
             let store = polygate_session::connect(&store, SessionPolicy::default()).await?;
             let probe = polygate_session::probe(store.clone());
-            let app = server::router(polygate_session::schema(store), vec![probe]);
+            let app = server::router(
+                std::sync::Arc::new(polygate_session::schema(store)),
+                vec![probe],
+            );
             server::serve(app, listen, polygate_session::NAME).await?;
         }
         Command::Schema => print!("{}", polygate_session::sdl()),

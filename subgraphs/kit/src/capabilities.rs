@@ -1,0 +1,78 @@
+//! Capabilities: what one subgraph lends the others and the gateway without either importing its
+//! crate (the session store issuing and checking tokens, a change feed, …).
+//!
+//! A capability is a trait the kit defines (e.g. [`crate::auth::TokenVerifier`]); a subgraph that
+//! implements it [`provide`](Capabilities::provide)s an `Arc<dyn Trait>` while it opens, and any
+//! other part of the process [`get`](Capabilities::get)s it by that type. Non-obvious: the map is
+//! shared and late-bound (a clone is a handle to the same map), so a consumer opened before its
+//! provider can keep the handle and look the capability up when it first needs it.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// The capabilities one process's subgraphs provide, by type.
+#[derive(Clone, Default)]
+pub struct Capabilities {
+    map: Arc<RwLock<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
+}
+
+impl Capabilities {
+    /// Provides `value` as the capability `T` (usually `dyn SomeTrait`), replacing any earlier one.
+    pub fn provide<T: ?Sized + Send + Sync + 'static>(&self, value: Arc<T>) {
+        self.map
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(TypeId::of::<Arc<T>>(), Box::new(value));
+    }
+
+    /// The capability `T`, when some subgraph in this process provides it.
+    pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.map
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&TypeId::of::<Arc<T>>())
+            .and_then(|value| value.downcast_ref::<Arc<T>>())
+            .cloned()
+    }
+}
+
+impl std::fmt::Debug for Capabilities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.map.read().map(|m| m.len()).unwrap_or_default();
+        f.debug_struct("Capabilities")
+            .field("provided", &count)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    trait Greeter: Send + Sync {
+        fn greet(&self) -> String;
+    }
+    struct English;
+    impl Greeter for English {
+        fn greet(&self) -> String {
+            "hello".into()
+        }
+    }
+
+    #[test]
+    fn a_provided_trait_object_is_found_by_its_type() {
+        let capabilities = Capabilities::default();
+        assert!(capabilities.get::<dyn Greeter>().is_none());
+        capabilities.provide::<dyn Greeter>(Arc::new(English));
+        assert_eq!(capabilities.get::<dyn Greeter>().unwrap().greet(), "hello");
+    }
+
+    #[test]
+    fn a_clone_sees_what_is_provided_later() {
+        let consumer = Capabilities::default();
+        let provider = consumer.clone();
+        provider.provide::<dyn Greeter>(Arc::new(English));
+        assert!(consumer.get::<dyn Greeter>().is_some());
+    }
+}

@@ -1,0 +1,271 @@
+//! `polygate-<name> serve|schema`: any subgraph served on its own, the same way for all.
+//!
+//! The binary of each subgraph is this runner given that subgraph's value. It reads the same
+//! `polygate.toml` as the gateway (`--config` or `POLYGATE_CONFIG`, then `POLYGATE_*` variables),
+//! takes its own `[subgraphs.<name>]` section, binds `listen`, and serves `/graphql`, `/health`,
+//! `/ready` and `/metrics`. Non-obvious: a subgraph that uses another's capability (commerce's
+//! `login` issues session tokens) names that subgraph as a *provider*; the provider's stores are
+//! opened from its own section, but only when the file or environment configures that section, so
+//! a service never silently issues tokens into a store nobody else reads.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::capabilities::Capabilities;
+use crate::config::{self, ConfigError, SubgraphSection};
+use crate::subgraph::{AnySubgraph, OpenContext, Opened, Placement};
+
+/// The subcommands every subgraph binary has; a binary with more flattens these into its own.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Serve /graphql, /health, /ready and /metrics at `[subgraphs.<name>] listen`.
+    Serve(ServeArgs),
+    /// Print the subgraph's federation SDL (opens nothing).
+    Schema,
+}
+
+#[derive(clap::Args, Clone, Default)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Load this subgraph's demo data on start (idempotent).
+    #[arg(long)]
+    pub seed_demo: bool,
+}
+
+/// Where the configuration comes from.
+#[derive(clap::Args, Clone, Default)]
+pub struct ConfigArgs {
+    /// polygate.toml; a missing file is fine unless named explicitly.
+    #[arg(long, env = "POLYGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// A subgraph and the providers of the capabilities it uses.
+#[derive(Clone)]
+pub struct Standalone {
+    subgraph: Arc<dyn AnySubgraph>,
+    providers: Vec<Arc<dyn AnySubgraph>>,
+}
+
+/// The configuration a standalone process runs with.
+#[derive(Debug)]
+pub struct Loaded {
+    pub section: SubgraphSection,
+    /// Providers whose section is configured, with it.
+    pub providers: Vec<(Arc<dyn AnySubgraph>, SubgraphSection)>,
+    /// `server.data_dir` of the file, for embedded stores.
+    pub data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for dyn AnySubgraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "subgraph {}", self.name())
+    }
+}
+
+impl Standalone {
+    pub fn new(subgraph: Arc<dyn AnySubgraph>) -> Self {
+        Self {
+            subgraph,
+            providers: Vec::new(),
+        }
+    }
+
+    /// A subgraph whose capabilities this one uses, opened when its section is configured.
+    pub fn with_provider(mut self, provider: Arc<dyn AnySubgraph>) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// Parses the command line and runs [`Command`]: the whole `main` of a subgraph binary.
+    pub fn main(self) -> ExitCode {
+        let cli = <Cli as clap::Parser>::parse_from(std::env::args_os().collect::<Vec<_>>());
+        let runtime = match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                eprintln!(
+                    "polygate-{}: cannot start a runtime: {e}",
+                    self.subgraph.name()
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        match runtime.block_on(self.run(cli.command)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("polygate-{}: {e:#}", self.subgraph.name());
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// Runs one of the common subcommands.
+    pub async fn run(&self, command: Command) -> anyhow::Result<()> {
+        match command {
+            Command::Schema => {
+                print!("{}", self.subgraph.sdl());
+                Ok(())
+            }
+            Command::Serve(args) => self.serve(args).await,
+        }
+    }
+
+    /// Loads the configuration from `args` and the process environment.
+    pub fn load(&self, args: &ConfigArgs) -> Result<Loaded, ConfigError> {
+        let required = args.config.is_some();
+        let path = args
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("polygate.toml"));
+        let text = config::read_file(&path, required)?;
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        self.load_from(&path.display().to_string(), &text, &env)
+    }
+
+    /// [`load`](Self::load) from a file's text and an environment (pure, for tests).
+    pub fn load_from(
+        &self,
+        origin: &str,
+        text: &str,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Loaded, ConfigError> {
+        let mut known = vec!["server.data_dir".to_owned()];
+        for subgraph in std::iter::once(&self.subgraph).chain(&self.providers) {
+            known.extend(section_keys(subgraph.as_ref()));
+        }
+        let mut table = config::layered(origin, text, env, &known)?;
+        let data_dir = match table.get("server").and_then(|s| s.get("data_dir")) {
+            None => PathBuf::from("data"),
+            Some(toml::Value::String(dir)) => PathBuf::from(dir),
+            Some(other) => {
+                return Err(config::invalid(
+                    "server.data_dir",
+                    format!("expected a path, got {other}"),
+                ));
+            }
+        };
+        let mut sections = match table.remove("subgraphs") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(sections)) => sections,
+            Some(_) => return Err(config::invalid("subgraphs", "must be a section")),
+        };
+        let mut take = |name: &str| match sections.remove(name) {
+            None => Ok(None),
+            Some(toml::Value::Table(section)) => Ok(Some(section)),
+            Some(_) => Err(config::invalid(
+                format!("subgraphs.{name}"),
+                "must be a section",
+            )),
+        };
+        let own = take(self.subgraph.name())?.unwrap_or_default();
+        let section = SubgraphSection::parse(self.subgraph.as_ref(), own)?;
+        let mut providers = Vec::new();
+        for provider in &self.providers {
+            if let Some(table) = take(provider.name())? {
+                let mut provider_section = SubgraphSection::parse(provider.as_ref(), table)?;
+                provider_section.url = None;
+                providers.push((provider.clone(), provider_section));
+            }
+        }
+        Ok(Loaded {
+            section,
+            providers,
+            data_dir,
+        })
+    }
+
+    /// Opens the configured providers and the subgraph; returns the subgraph and every probe.
+    pub async fn open(&self, loaded: &Loaded) -> anyhow::Result<(Opened, Vec<Opened>)> {
+        let capabilities = Capabilities::default();
+        let context = |placement| OpenContext {
+            data_dir: loaded.data_dir.clone(),
+            placement,
+            capabilities: capabilities.clone(),
+        };
+        let mut providers = Vec::new();
+        for (provider, section) in &loaded.providers {
+            prepare_data_dir(&loaded.data_dir, section.settings.embedded())?;
+            let opened = provider
+                .open(&section.settings, context(Placement::Remote))
+                .await
+                .with_context(|| format!("subgraphs.{}: cannot open its store", provider.name()))?;
+            providers.push(opened);
+        }
+        prepare_data_dir(&loaded.data_dir, loaded.section.settings.embedded())?;
+        let name = self.subgraph.name();
+        let opened = self
+            .subgraph
+            .open(&loaded.section.settings, context(Placement::Standalone))
+            .await
+            .with_context(|| format!("subgraphs.{name}: cannot open its store"))?;
+        Ok((opened, providers))
+    }
+
+    /// `serve`: open, seed when asked, spawn background tasks, serve until Ctrl-C / SIGTERM.
+    pub async fn serve(&self, args: ServeArgs) -> anyhow::Result<()> {
+        crate::telemetry::init();
+        let loaded = self.load(&args.config)?;
+        let (opened, providers) = self.open(&loaded).await?;
+        let name = self.subgraph.name();
+        if args.seed_demo
+            && let Some(seed) = &opened.seed
+        {
+            let report = seed.seed().await.context("demo seed")?;
+            tracing::info!(
+                subgraph = name,
+                created = report.created,
+                what = report.what,
+                "demo seed"
+            );
+        }
+        let mut probes = opened.probes;
+        for provider in providers {
+            probes.extend(provider.probes);
+            spawn_all(provider.tasks);
+        }
+        spawn_all(opened.tasks);
+        let schema = opened
+            .schema
+            .ok_or_else(|| anyhow::anyhow!("{name} opened without a schema"))?;
+        let app = crate::server::router(schema, probes);
+        crate::server::serve(app, loaded.section.listen, name).await?;
+        Ok(())
+    }
+}
+
+/// The dotted key paths of a subgraph's section, `url` and `listen` included.
+pub fn section_keys(subgraph: &dyn AnySubgraph) -> Vec<String> {
+    let prefix = format!("subgraphs.{}", subgraph.name());
+    let mut keys = subgraph.default_settings().key_paths(&prefix);
+    keys.push(format!("{prefix}.{}", config::URL_KEY));
+    keys.push(format!("{prefix}.{}", config::LISTEN_KEY));
+    keys
+}
+
+/// Creates `data_dir` when an embedded store will keep files there.
+pub fn prepare_data_dir(data_dir: &Path, embedded: bool) -> anyhow::Result<()> {
+    if embedded {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("server.data_dir: cannot create `{}`", data_dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Spawns every task on the current runtime.
+pub fn spawn_all(tasks: Vec<crate::subgraph::BackgroundTask>) {
+    for task in tasks {
+        tracing::debug!(task = task.name, "starting background task");
+        tokio::spawn(task.run);
+    }
+}

@@ -1,0 +1,258 @@
+//! What a subgraph is to the processes that run it: one value per subgraph, so the gateway and the
+//! standalone runner loop over a registry instead of naming subgraphs.
+//!
+//! A subgraph provides its name, its `[subgraphs.<name>]` settings (typed, with an embedded
+//! default), how it opens its stores from them (returning its schema, readiness probes,
+//! background tasks and demo seed), and its SDL. Non-obvious decision: two keys of every section
+//! belong to the processes, not to the subgraph: `url` (the gateway calls the subgraph over HTTP
+//! there) and `listen` (where `polygate-<name> serve` binds). They are taken out before the rest
+//! is parsed into the subgraph's own settings, so a subgraph never sees, or re-validates, them.
+
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::capabilities::Capabilities;
+use crate::probe::Probe;
+
+/// A subgraph's executable schema, type-erased (every async-graphql `Schema` is one).
+pub trait SubgraphSchema: Send + Sync + 'static {
+    fn execute(
+        &self,
+        request: async_graphql::Request,
+    ) -> BoxFuture<'static, async_graphql::Response>;
+}
+
+impl<E: async_graphql::Executor> SubgraphSchema for E {
+    fn execute(
+        &self,
+        request: async_graphql::Request,
+    ) -> BoxFuture<'static, async_graphql::Response> {
+        let schema = self.clone();
+        Box::pin(async move { async_graphql::Executor::execute(&schema, request).await })
+    }
+}
+
+/// Work a subgraph needs running while it serves (a sweeper, a scheduler, a monitor). The
+/// process spawns it on the runtime that owns the store pools; it runs until the process ends.
+pub struct BackgroundTask {
+    /// For logs, e.g. `commerce/order-sweeper`.
+    pub name: String,
+    pub run: BoxFuture<'static, ()>,
+}
+
+impl BackgroundTask {
+    pub fn new(
+        name: impl Into<String>,
+        run: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            run: Box::pin(run),
+        }
+    }
+}
+
+/// What seeding demo data did, for the start-up line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    /// Records created now; 0 when the seed was already there.
+    pub created: usize,
+    /// What they are, e.g. `users`, `hosts`, `documents`.
+    pub what: &'static str,
+}
+
+/// Loads a subgraph's demo data; idempotent, so every start may call it.
+#[async_trait]
+pub trait DemoSeed: Send + Sync {
+    async fn seed(&self) -> anyhow::Result<SeedReport>;
+}
+
+/// Whether the opening process will serve the subgraph's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Inside the gateway, called without a socket.
+    InProcess,
+    /// On its own, `polygate-<name> serve`.
+    Standalone,
+    /// Elsewhere (the gateway has its `url`): only opened when the subgraph
+    /// [`provides capabilities when remote`](Subgraph::OPEN_WHEN_REMOTE); no schema is served.
+    Remote,
+}
+
+/// What [`Subgraph::open`] is given.
+#[derive(Debug, Clone)]
+pub struct OpenContext {
+    /// Where embedded stores keep their files (`server.data_dir`); created before `open`.
+    pub data_dir: PathBuf,
+    pub placement: Placement,
+    /// Provide what this subgraph lends others; take what it needs (or keep the handle and take
+    /// it when first needed: providers may open after consumers).
+    pub capabilities: Capabilities,
+}
+
+/// An opened subgraph.
+pub struct Opened {
+    /// `None` only when opened with [`Placement::Remote`].
+    pub schema: Option<Arc<dyn SubgraphSchema>>,
+    /// Everything `/ready` must check for this subgraph's stores.
+    pub probes: Vec<Arc<dyn Probe>>,
+    pub tasks: Vec<BackgroundTask>,
+    /// Demo data; the gateway seeds it on start when the store is [embedded](Subgraph::embedded).
+    pub seed: Option<Arc<dyn DemoSeed>>,
+}
+
+/// A key-named problem with a subgraph's settings; the process prefixes the section.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct SettingsError {
+    /// The key inside the section, e.g. `store` or `shards.b`.
+    pub key: String,
+    pub message: String,
+}
+
+impl SettingsError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One subgraph, as the gateway's registry and the standalone runner see it.
+///
+/// Implemented by a unit struct in each subgraph crate (`polygate_commerce::Commerce`, …).
+#[async_trait]
+pub trait Subgraph: Send + Sync + 'static {
+    /// `[subgraphs.<name>]` without `url` and `listen`: `#[serde(deny_unknown_fields, default)]`,
+    /// and `Default` is the embedded store.
+    type Settings: DeserializeOwned + Serialize + Default + Debug + Clone + Send + Sync + 'static;
+
+    /// The name in the supergraph, `[subgraphs.<name>]`, metrics and logs.
+    const NAME: &'static str;
+    /// The port `polygate-<name> serve` binds on 127.0.0.1 when nothing else is said.
+    const DEFAULT_PORT: u16;
+    /// Open this subgraph's stores even when it runs elsewhere, because it provides capabilities
+    /// the gateway itself uses (the session store checks tokens).
+    const OPEN_WHEN_REMOTE: bool = false;
+
+    /// The federation SDL this code serves (what `schema/<name>.graphql` must hold); opens nothing.
+    fn sdl() -> String;
+
+    /// Checks what types cannot; `remote` is true when the gateway calls the subgraph at a `url`.
+    fn validate(_settings: &Self::Settings, _remote: bool) -> Result<(), SettingsError> {
+        Ok(())
+    }
+
+    /// True when the settings keep data in the embedded store under `data_dir` (demo data is
+    /// seeded there on start).
+    fn embedded(settings: &Self::Settings) -> bool;
+
+    /// Connects (and migrates) the stores the settings name, builds the schema unless
+    /// `ctx.placement` is [`Placement::Remote`], and provides capabilities.
+    async fn open(settings: &Self::Settings, ctx: OpenContext) -> anyhow::Result<Opened>;
+}
+
+/// A [`Subgraph`] with its types erased, for registries (`Arc<dyn AnySubgraph>`).
+#[async_trait]
+pub trait AnySubgraph: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn default_port(&self) -> u16;
+    fn open_when_remote(&self) -> bool;
+    fn sdl(&self) -> String;
+    /// Parses and validates a section (without `url` and `listen`).
+    fn parse(&self, section: toml::Table, remote: bool) -> Result<ParsedSettings, SettingsError>;
+    /// The default settings, as the example file must document them.
+    fn default_settings(&self) -> ParsedSettings;
+    async fn open(&self, settings: &ParsedSettings, ctx: OpenContext) -> anyhow::Result<Opened>;
+}
+
+/// Settings parsed by [`AnySubgraph::parse`]: opaque except for what every process reads.
+#[derive(Clone)]
+pub struct ParsedSettings {
+    value: Arc<dyn std::any::Any + Send + Sync>,
+    debug: String,
+    serialized: serde_json::Value,
+    embedded: bool,
+}
+
+impl ParsedSettings {
+    /// True when the store is the embedded one.
+    pub fn embedded(&self) -> bool {
+        self.embedded
+    }
+
+    /// Every dotted key path these settings have, under `prefix` (for suggestions).
+    pub fn key_paths(&self, prefix: &str) -> Vec<String> {
+        crate::config::key_paths(prefix, &self.serialized)
+    }
+}
+
+impl Debug for ParsedSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.debug)
+    }
+}
+
+/// Wraps a [`Subgraph`] type as a registry entry.
+pub fn entry<S: Subgraph>() -> Arc<dyn AnySubgraph> {
+    Arc::new(Entry::<S>(std::marker::PhantomData))
+}
+
+struct Entry<S>(std::marker::PhantomData<fn() -> S>);
+
+impl<S: Subgraph> Entry<S> {
+    fn wrap(settings: S::Settings) -> ParsedSettings {
+        ParsedSettings {
+            debug: format!("{settings:?}"),
+            serialized: serde_json::to_value(&settings).unwrap_or_default(),
+            embedded: S::embedded(&settings),
+            value: Arc::new(settings),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: Subgraph> AnySubgraph for Entry<S> {
+    fn name(&self) -> &'static str {
+        S::NAME
+    }
+
+    fn default_port(&self) -> u16 {
+        S::DEFAULT_PORT
+    }
+
+    fn open_when_remote(&self) -> bool {
+        S::OPEN_WHEN_REMOTE
+    }
+
+    fn sdl(&self) -> String {
+        S::sdl()
+    }
+
+    fn parse(&self, section: toml::Table, remote: bool) -> Result<ParsedSettings, SettingsError> {
+        let settings: S::Settings = toml::Value::Table(section)
+            .try_into()
+            .map_err(|e: toml::de::Error| SettingsError::new("", e.message().to_owned()))?;
+        S::validate(&settings, remote)?;
+        Ok(Self::wrap(settings))
+    }
+
+    fn default_settings(&self) -> ParsedSettings {
+        Self::wrap(S::Settings::default())
+    }
+
+    async fn open(&self, settings: &ParsedSettings, ctx: OpenContext) -> anyhow::Result<Opened> {
+        let settings = settings
+            .value
+            .downcast_ref::<S::Settings>()
+            .ok_or_else(|| anyhow::anyhow!("settings of another subgraph given to {}", S::NAME))?;
+        S::open(settings, ctx).await
+    }
+}
