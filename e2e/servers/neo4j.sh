@@ -27,11 +27,21 @@ start() {
   running && return 0
   local cp; cp=$(classpath)
   mkdir -p "$DIR/home"
+  touch "$DIR/server.log"
+  local from; from=$(($(wc -c < "$DIR/server.log") + 1))
   # The launcher keeps the store in $DIR/home; setsid detaches it from the caller's terminal.
   setsid java -Xms256m -Xmx1g -XX:+UseParallelGC -cp "$(cat "$cp")" "$here/neo4j/Launch.java" \
     "$PORT" "$DIR/home" >> "$DIR/server.log" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
-  wait_for_port 127.0.0.1 "$PORT" 180 || { tail -30 "$DIR/server.log" >&2; return 1; }
+  # Bolt listens before the database is up; the launcher prints its URL once a query has run.
+  for _ in $(seq 1 1800); do
+    tail -c +"$from" "$DIR/server.log" | grep -q "^bolt://127.0.0.1:$PORT" && return 0
+    running || { tail -30 "$DIR/server.log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "neo4j did not come up on $PORT" >&2
+  tail -30 "$DIR/server.log" >&2
+  return 1
 }
 
 halt() { # stops the server and waits for it to release the store

@@ -34,9 +34,26 @@ public class Launch {
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(512))
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofSeconds(60))
                 .build();
-        // Waits for the default database before saying it is up, so a client never races it.
-        service.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME)
-                .executeTransactionally("RETURN 1");
+        // Waits for the default database before saying it is up, so a client never races it,
+        // and warms the Cypher planner (a cold JVM plans the first traversal queries in seconds,
+        // more than a client's call timeout on a busy machine): read-only queries of the shapes
+        // the org subgraph uses, on ids that do not exist.
+        var db = service.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
+        String[] warmUp = {
+            "RETURN 1",
+            "UNWIND ['-', '--'] AS id MATCH (e:Employee {id: id})-[r:MEMBER_OF]->(d:Department) "
+                + "RETURN e {.id, .name, department: d.id, role: r.role} AS employee",
+            "MATCH p = (:Employee {id: '-'})<-[:REPORTS_TO]-{1,64}(e:Employee) WITH e, length(p) AS depth "
+                + "MATCH (e)-[r:MEMBER_OF]->(d:Department) RETURN e {.id}, depth ORDER BY depth, e.id LIMIT 10",
+            "MATCH p = (:Employee {id: '-'})-[:REPORTS_TO]->{1,64}(e:Employee) RETURN e.id ORDER BY length(p)",
+            "MATCH p = (:Department {id: '-'})<-[:PART_OF]-{0,64}(d:Department) "
+                + "RETURN d.id, length(p), COUNT { (d)<-[:MEMBER_OF]-() } AS members",
+        };
+        for (int round = 0; round < 3; round++) {
+            for (String query : warmUp) {
+                db.executeTransactionally(query);
+            }
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(service::shutdown));
         System.out.println("bolt://127.0.0.1:" + port);
         System.out.flush();

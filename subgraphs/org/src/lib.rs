@@ -12,6 +12,7 @@ use polygate_kit::{
     BackgroundTask, DemoSeed, OpenContext, Opened, Placement, SeedReport, SettingsError, Subgraph,
 };
 
+pub mod backup;
 pub mod chart;
 pub mod clock;
 pub mod domain;
