@@ -86,3 +86,34 @@ async fn an_unreachable_server_is_unavailable() {
         Ok(_) => panic!("connected to nothing"),
     }
 }
+
+#[tokio::test]
+async fn profiling_reports_db_hits_and_rows_for_every_named_query() {
+    let Some(store) = common::neo4j_store().await else {
+        return;
+    };
+    store.import(&polygate_org::chart::demo()).await.unwrap();
+    let profiled = polygate_org::store::neo4j::profile::profile_all(&store)
+        .await
+        .unwrap();
+    assert_eq!(profiled.len(), 11);
+    for p in &profiled {
+        assert!(p.db_hits > 0, "{}", p.render());
+        assert!(!p.operators.is_empty());
+        assert_eq!(p.operators[0].name, "ProduceResults", "{}", p.render());
+    }
+    let seeks = profiled
+        .iter()
+        .find(|p| p.name == "employees_by_ids")
+        .unwrap();
+    assert!(
+        seeks
+            .operators
+            .iter()
+            .any(|o| o.name.contains("NodeUniqueIndexSeek")),
+        "{}",
+        seeks.render()
+    );
+    let metrics = polygate_kit::metrics::render();
+    assert!(metrics.contains("polygate_org_query_db_hits{query=\"subordinates\"}"));
+}
