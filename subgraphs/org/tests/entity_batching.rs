@@ -2,7 +2,11 @@
 //! selecting `manager` and `reports` makes one `employees_by_ids`, one `managers_of` and one
 //! `direct_reports_of` call.
 //!
-//! Alone in its own test binary: the store-call counter is process-wide.
+//! Alone in its own test binary: the store-call counter is process-wide. On a current-thread
+//! runtime, like commerce's: on a multi-thread one under heavy load, the 30 answers of the
+//! first batch can wake their resolvers over several scheduler turns, and the kit's `Batcher`
+//! then closes the second batch early (seen here at a load average of 15 on 2 cores: two
+//! `managers_of` calls instead of one). Reported to the integrator as a kit matter.
 
 mod common;
 
@@ -12,7 +16,7 @@ use polygate_kit::metrics::store_calls;
 use polygate_org::OrgStore as _;
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn thirty_employees_managers_and_reports_cost_one_store_call_each() {
     let store = common::sqlite_store().await;
     store.import(&polygate_org::chart::demo()).await.unwrap();

@@ -35,7 +35,7 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REORG_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Largest page any paged read returns; the GraphQL edge allows less.
-pub const MAX_PAGE: u32 = 10_000;
+pub const MAX_PAGE: u32 = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
