@@ -122,8 +122,7 @@ fn samples(chart: &OrgChart) -> Samples {
         .employees
         .iter()
         .map(|e| e.id.as_str())
-        .filter(|id| depth[id] + 1 >= max_depth && top_of[id] != top_of[a])
-        .last()
+        .rfind(|id| depth[id] + 1 >= max_depth && top_of[id] != top_of[a])
         .unwrap_or(deepest[deepest.len() - 1]);
     Samples {
         top_team: size(top.as_str()),
