@@ -3,6 +3,7 @@ compose them the same way with a remote, encrypted state."""
 
 import re
 
+import readme_tables
 from conftest import ENV_NAMES, ENVS, INFRA, MODULES, env, module, one, parse
 
 
@@ -36,6 +37,12 @@ def test_module_readme_lists_every_input_and_output(module_name):
     config = module(module_name)
     for name in list(config.variables) + list(config.outputs):
         assert f"`{name}`" in readme, f"modules/{module_name}/README.md does not document `{name}`"
+
+
+def test_readme_tables_are_current(module_name):
+    # Regenerate with: <tools>/hcltest/bin/python infra/tests/readme_tables.py
+    readme = (MODULES / module_name / "README.md").read_text()
+    assert readme_tables.tables(module_name) in readme, f"modules/{module_name}/README.md tables are stale"
 
 
 def test_modules_with_inputs_validate_some_of_them(module_name):

@@ -261,4 +261,10 @@ module "monitoring" {
   }
 
   vpn_connection_ids = module.network.aws_vpn_connection_ids
+
+  # Each commerce process opens at most 10 connections per database and role (commerce's
+  # store/postgres/mod.rs); more than all tasks at their maximum can open is a leak.
+  thresholds = {
+    cloudsql_connections = var.services["commerce"].max_tasks * 10 + 20
+  }
 }

@@ -62,37 +62,23 @@ variable "vpn_connection_ids" {
 }
 
 variable "thresholds" {
-  description = "Alarm thresholds. The defaults follow each store's guidance (module README)."
+  description = "Alarm thresholds; any left out keeps its default. The module README says where each default comes from."
   type = object({
-    redis_cpu_percent         = number
-    redis_memory_percent      = number
-    redis_replication_lag_s   = number
-    redis_connections         = number
-    cloudsql_cpu_ratio        = number
-    cloudsql_disk_ratio       = number
-    cloudsql_replica_lag_s    = number
-    cloudsql_connections      = number
-    atlas_cpu_percent         = number
-    atlas_disk_percent        = number
-    atlas_connections_percent = number
-    atlas_replication_lag_s   = number
-    gateway_5xx_per_minute    = number
+    redis_cpu_percent         = optional(number, 75)
+    redis_memory_percent      = optional(number, 80)
+    redis_replication_lag_s   = optional(number, 5)
+    redis_connections         = optional(number, 10000)
+    cloudsql_cpu_ratio        = optional(number, 0.8)
+    cloudsql_disk_ratio       = optional(number, 0.85)
+    cloudsql_replica_lag_s    = optional(number, 30)
+    cloudsql_connections      = optional(number, 150)
+    atlas_cpu_percent         = optional(number, 80)
+    atlas_disk_percent        = optional(number, 80)
+    atlas_connections_percent = optional(number, 80)
+    atlas_replication_lag_s   = optional(number, 60)
+    gateway_5xx_per_minute    = optional(number, 10)
   })
-  default = {
-    redis_cpu_percent         = 75
-    redis_memory_percent      = 80
-    redis_replication_lag_s   = 5
-    redis_connections         = 10000
-    cloudsql_cpu_ratio        = 0.8
-    cloudsql_disk_ratio       = 0.85
-    cloudsql_replica_lag_s    = 30
-    cloudsql_connections      = 400
-    atlas_cpu_percent         = 80
-    atlas_disk_percent        = 80
-    atlas_connections_percent = 80
-    atlas_replication_lag_s   = 60
-    gateway_5xx_per_minute    = 10
-  }
+  default = {}
 }
 
 variable "tags" {
