@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use polygate_kit::Viewer;
 use polygate_kit::auth::{RateVerdict, SessionStoreUnavailable, TokenVerifier};
-use polygate_session::SessionStore;
-use polygate_session::store::{
+use crate::SessionStore;
+use crate::store::{
     RateDecision, Session, StoreError, parse_session_id, parse_token, secret_hash,
 };
 use prometheus::{Gauge, IntCounter};
@@ -599,8 +599,8 @@ impl SessionStore for EvictingStore {
 mod tests {
     use super::*;
     use polygate_kit::auth::SessionIssuer;
-    use polygate_session::store::MemoryStore;
-    use polygate_session::{SessionAuth, SessionPolicy};
+    use crate::store::MemoryStore;
+    use crate::{SessionAuth, SessionPolicy};
 
     /// The session store's verifier, recording the cost of every metered call it answers.
     struct Recording {
