@@ -35,8 +35,8 @@ pub use password::{HashError, PasswordHasher};
 pub use schema::{CommerceSchema, Mutation, Query, sdl};
 pub use seed::{SeedReport, SeededUser, seed_demo};
 pub use settings::{OpenedStore, StoreSettings, background_tasks, open};
-pub use subgraph::{Commerce, CommerceSettings};
 pub use store::{CommerceStore, PostgresStore, SqliteStore, StoreError};
+pub use subgraph::{Commerce, CommerceSettings};
 
 /// The subgraph's name in metrics, logs and the gateway's supergraph.
 pub const NAME: &str = "commerce";

@@ -138,15 +138,14 @@ impl Subgraph for Commerce {
                 e,
             )
         })?;
-        let tasks = crate::background_tasks(
-            &opened,
-            Duration::from_secs(settings.sweep_every_secs),
-        );
+        let tasks =
+            crate::background_tasks(&opened, Duration::from_secs(settings.sweep_every_secs));
         let store = opened.store;
         let hasher = PasswordHasher::default();
         let schema = (ctx.placement != Placement::Remote).then(|| {
             let issuer = ctx.capabilities.get::<dyn SessionIssuer>();
-            Arc::new(crate::schema(store.clone(), issuer, hasher.clone())) as Arc<dyn SubgraphSchema>
+            Arc::new(crate::schema(store.clone(), issuer, hasher.clone()))
+                as Arc<dyn SubgraphSchema>
         });
         Ok(Opened {
             schema,
@@ -190,18 +189,26 @@ mod tests {
             c.store = "postgres://db/a".into();
             c.shards.insert("b".into(), "redis://db2".into());
         });
-        assert_eq!(Commerce::validate(&bad_shard, false).unwrap_err().key, "shards.b");
+        assert_eq!(
+            Commerce::validate(&bad_shard, false).unwrap_err().key,
+            "shards.b"
+        );
         let replica_without_postgres = settings(|c| c.replica = Some("postgres://r/a".into()));
         assert_eq!(
-            Commerce::validate(&replica_without_postgres, false).unwrap_err().key,
+            Commerce::validate(&replica_without_postgres, false)
+                .unwrap_err()
+                .key,
             "store"
         );
     }
 
     #[test]
     fn a_malformed_store_url_names_the_key_and_hides_the_password() {
-        let err = Commerce::validate(&settings(|c| c.store = "mysql://u:secret@db/x".into()), false)
-            .unwrap_err();
+        let err = Commerce::validate(
+            &settings(|c| c.store = "mysql://u:secret@db/x".into()),
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.key, "store");
         assert!(!err.message.contains("secret"), "{err}");
     }

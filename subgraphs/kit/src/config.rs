@@ -31,8 +31,8 @@ pub fn check_store(store: &str, schemes: &[&str]) -> Result<(), String> {
     if store == EMBEDDED || schemes.contains(&store) {
         return Ok(());
     }
-    let url = url::Url::parse(store)
-        .map_err(|e| format!("`{}` is not a URL: {e}", redact(store)))?;
+    let url =
+        url::Url::parse(store).map_err(|e| format!("`{}` is not a URL: {e}", redact(store)))?;
     if !schemes.contains(&url.scheme()) {
         return Err(format!(
             "scheme `{}` is not supported here; use `{EMBEDDED}` or one of: {}",

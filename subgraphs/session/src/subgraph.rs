@@ -184,6 +184,9 @@ mod tests {
             store: "postgres://db/x".into(),
             ..SessionSettings::default()
         };
-        assert_eq!(Sessions::validate(&settings, false).unwrap_err().key, "store");
+        assert_eq!(
+            Sessions::validate(&settings, false).unwrap_err().key,
+            "store"
+        );
     }
 }
