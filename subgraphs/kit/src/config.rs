@@ -22,6 +22,27 @@ pub const ENV_NOT_CONFIG: [&str; 4] = [
     "POLYGATE_SERVERS_DIR",
 ];
 
+/// The `store` value that means "the embedded store under `server.data_dir`".
+pub const EMBEDDED: &str = "embedded";
+
+/// Checks a store setting: [`EMBEDDED`], one of the bare words in `schemes` (e.g. `memory`), or a
+/// URL with one of their schemes. The message hides any password.
+pub fn check_store(store: &str, schemes: &[&str]) -> Result<(), String> {
+    if store == EMBEDDED || schemes.contains(&store) {
+        return Ok(());
+    }
+    let url =
+        url::Url::parse(store).map_err(|e| format!("`{}` is not a URL: {e}", redact(store)))?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(format!(
+            "scheme `{}` is not supported here; use `{EMBEDDED}` or one of: {}",
+            url.scheme(),
+            schemes.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 /// The keys every `[subgraphs.<name>]` section has besides the subgraph's own.
 pub const URL_KEY: &str = "url";
 pub const LISTEN_KEY: &str = "listen";
