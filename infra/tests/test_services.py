@@ -71,7 +71,7 @@ def test_load_balancers_speak_tls_only():
         assert listener["ssl_policy"].startswith("ELBSecurityPolicy-TLS13"), name
     for name, lb in gateway.resources["aws_lb"].items():
         assert lb["drop_invalid_header_fields"] is True, name
-    assert "0.0.0.0/0" not in str(gateway.resources["aws_vpc_security_group_ingress_rule"]["internal_lb_from_gateway"])
+    assert "0.0.0.0/0" not in str(gateway.resources["aws_vpc_security_group_ingress_rule"]["internal_lb_from_callers"])
 
 
 def test_containers_run_read_only_and_take_secrets_from_secrets_manager():

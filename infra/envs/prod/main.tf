@@ -24,7 +24,6 @@ locals {
       {
         POLYGATE_SUBGRAPHS__COMMERCE__STORE = module.cloudsql.store_urls["main"].primary
         POLYGATE_SUBGRAPHS__COMMERCE__CACHE = module.redis.url
-        POLYGATE_SUBGRAPHS__SESSION__STORE  = module.redis.url # login issues tokens into the session store.
       },
       var.commerce_databases["main"].read_replicas > 0 ? { POLYGATE_SUBGRAPHS__COMMERCE__REPLICA = module.cloudsql.store_urls["main"].replica } : {},
       { for s in local.commerce_shards : "POLYGATE_SUBGRAPHS__COMMERCE__SHARDS__${upper(s)}" => module.cloudsql.store_urls[s].primary },
@@ -53,7 +52,7 @@ locals {
   secret_names = {
     gateway = ["POLYGATE_SUBGRAPHS__SESSION__STORE"]
     commerce = concat(
-      ["POLYGATE_SUBGRAPHS__COMMERCE__STORE", "POLYGATE_SUBGRAPHS__COMMERCE__CACHE", "POLYGATE_SUBGRAPHS__SESSION__STORE"],
+      ["POLYGATE_SUBGRAPHS__COMMERCE__STORE", "POLYGATE_SUBGRAPHS__COMMERCE__CACHE"],
       var.commerce_databases["main"].read_replicas > 0 ? ["POLYGATE_SUBGRAPHS__COMMERCE__REPLICA"] : [],
       [for s in local.commerce_shards : "POLYGATE_SUBGRAPHS__COMMERCE__SHARDS__${upper(s)}"],
       [for s in local.commerce_shards : "POLYGATE_SUBGRAPHS__COMMERCE__SHARD_REPLICAS__${upper(s)}" if var.commerce_databases[s].read_replicas > 0],
@@ -100,7 +99,10 @@ locals {
         POLYGATE_SERVER__SEED_DEMO_DATA = "false"
       } : {}
       secret_names = local.secret_names[k]
-      egress       = local.egress[k]
+      # commerce's login issues session tokens through the session service's capabilities
+      # (`[subgraphs.session] url` in service mode, subgraphs/kit/src/remote_capabilities.rs).
+      calls  = k == "commerce" ? ["session"] : []
+      egress = local.egress[k]
     }
   }
 }
@@ -203,7 +205,7 @@ module "qdrant" {
   node_cpu             = var.qdrant.node_cpu
   node_ram             = var.qdrant.node_ram
   replication_factor   = var.qdrant.replication_factor
-  allowed_source_cidrs = [for ip in module.network.aws_nat_public_ips : "${ip}/32"]
+  allowed_source_cidrs = concat([for ip in module.network.aws_nat_public_ips : "${ip}/32"], var.qdrant_extra_source_cidrs)
 }
 
 module "services" {
@@ -222,6 +224,13 @@ module "services" {
   prometheus_remote_write_url = module.monitoring.prometheus_remote_write_url
   prometheus_workspace_arn    = module.monitoring.prometheus_workspace_arn
   deletion_protection         = var.deletion_protection
+
+  # Clients for the runbook's one-off tasks, at the versions the stores run.
+  ops_tasks = {
+    "psql-commerce"   = { service = "commerce", image = "public.ecr.aws/docker/library/postgres:15.10" }
+    "psql-telemetry"  = { service = "telemetry", image = "public.ecr.aws/docker/library/postgres:15.10" }
+    "mongosh-catalog" = { service = "catalog", image = "public.ecr.aws/docker/library/mongo:8.0.4" }
+  }
 }
 
 module "monitoring" {

@@ -47,3 +47,13 @@ output "alarm_counts" {
   description = "Alarms per store and for the services."
   value       = module.monitoring.alarm_counts
 }
+
+output "ops" {
+  description = "What RUNBOOK.md's one-off tasks need: cluster, subnets, each service's security group, the operator task families."
+  value = {
+    cluster          = module.services.cluster_name
+    subnets          = module.services.private_subnet_ids
+    security_groups  = module.services.service_security_group_ids
+    task_definitions = module.services.ops_task_definitions
+  }
+}

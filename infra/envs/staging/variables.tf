@@ -94,6 +94,7 @@ variable "commerce_databases" {
     disk_autoresize_limit_gb = number
     read_replicas            = number
     replica_tier             = optional(string)
+    instance_name            = optional(string)
   }))
 }
 
@@ -183,6 +184,12 @@ variable "qdrant" {
     node_ram           = string
     replication_factor = number
   })
+}
+
+variable "qdrant_extra_source_cidrs" {
+  description = "Addresses allowed to reach Qdrant Cloud besides our NAT gateways, for an operator's restore (RUNBOOK.md); empty otherwise."
+  type        = list(string)
+  default     = []
 }
 
 variable "services" {

@@ -29,7 +29,7 @@ locals {
   ]
 
   # Instance names allow no underscore; commerce's shard names do.
-  instance_names = { for k, _ in var.databases : k => "${var.name}-commerce-${replace(k, "_", "-")}" }
+  instance_names = { for k, d in var.databases : k => coalesce(d.instance_name, "${var.name}-commerce-${replace(k, "_", "-")}") }
 
   replicas = merge([
     for db, cfg in var.databases : {

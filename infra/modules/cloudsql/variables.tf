@@ -34,7 +34,9 @@ variable "databases" {
     database (products, stock, the shard map, and every logical shard not moved elsewhere); any
     other key is a shard database (`[subgraphs.commerce.shards]`). Each is its own Cloud SQL
     instance with its own HA standby and `read_replicas` streaming replicas. Adding a key and
-    running `polygate-commerce move-shard` is how commerce grows (RUNBOOK.md).
+    running `polygate-commerce move-shard` is how commerce grows (RUNBOOK.md). `instance_name`
+    adopts an instance under another name: a point-in-time clone promoted after a restore
+    (Cloud SQL instances cannot be renamed).
   EOT
   type = map(object({
     tier                     = string
@@ -42,6 +44,7 @@ variable "databases" {
     disk_autoresize_limit_gb = number
     read_replicas            = number
     replica_tier             = optional(string)
+    instance_name            = optional(string)
   }))
 
   validation {

@@ -30,17 +30,17 @@ resource "aws_vpc_security_group_egress_rule" "public_lb_to_gateway" {
 
 resource "aws_security_group" "internal_lb" {
   name        = "${var.name}-internal-lb"
-  description = "Internal load balancer: HTTPS from the gateway tasks, to the subgraph tasks"
+  description = "Internal load balancer: HTTPS from the gateway (and services that call a sibling), to the subgraph tasks"
   vpc_id      = var.vpc_id
   tags        = var.tags
 }
 
-resource "aws_vpc_security_group_ingress_rule" "internal_lb_from_gateway" {
-  for_each = local.subgraphs
+resource "aws_vpc_security_group_ingress_rule" "internal_lb_from_callers" {
+  for_each = local.callers
 
   security_group_id            = aws_security_group.internal_lb.id
-  description                  = "${each.key} subgraph calls from the gateway"
-  referenced_security_group_id = aws_security_group.service[local.gateway].id
+  description                  = "${each.value.target} subgraph calls from ${each.value.caller}"
+  referenced_security_group_id = aws_security_group.service[each.value.caller].id
   ip_protocol                  = "tcp"
   from_port                    = each.value.port
   to_port                      = each.value.port

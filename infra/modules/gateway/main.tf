@@ -15,13 +15,19 @@ data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  region         = data.aws_region.current.region
-  account_id     = data.aws_caller_identity.current.account_id
-  gateway        = one([for k, s in var.services : k if s.public])
-  subgraphs      = { for k, s in var.services : k => s if !s.public }
-  internal_host  = "subgraphs.${var.internal_domain}"
-  with_secrets   = { for k, s in var.services : k => s if length(s.secret_names) > 0 }
-  subgraph_urls  = { for k, s in local.subgraphs : "POLYGATE_SUBGRAPHS__${upper(k)}__URL" => "https://${local.internal_host}:${s.port}/graphql" }
+  region        = data.aws_region.current.region
+  account_id    = data.aws_caller_identity.current.account_id
+  gateway       = one([for k, s in var.services : k if s.public])
+  subgraphs     = { for k, s in var.services : k => s if !s.public }
+  internal_host = "subgraphs.${var.internal_domain}"
+  with_secrets  = { for k, s in var.services : k => s if length(s.secret_names) > 0 }
+  subgraph_urls = { for k, s in local.subgraphs : "POLYGATE_SUBGRAPHS__${upper(k)}__URL" => "https://${local.internal_host}:${s.port}/graphql" }
+  # Who calls which subgraph through the internal load balancer: the gateway all of them, a
+  # subgraph service the ones in its `calls`.
+  callers = merge(
+    { for k, s in local.subgraphs : "${local.gateway}>${k}" => { caller = local.gateway, target = k, port = s.port } },
+    merge([for c, s in var.services : { for t in s.calls : "${c}>${t}" => { caller = c, target = t, port = var.services[t].port } }]...),
+  )
   listen_address = { for k, s in var.services : k => s.public ? { POLYGATE_SERVER__LISTEN = "0.0.0.0:${s.port}" } : { "POLYGATE_SUBGRAPHS__${upper(k)}__LISTEN" = "0.0.0.0:${s.port}" } }
 }
 

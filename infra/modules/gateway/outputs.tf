@@ -42,3 +42,13 @@ output "subgraph_urls" {
   description = "The GraphQL URL the gateway uses for each subgraph."
   value       = { for k, s in local.subgraphs : k => "https://${local.internal_host}:${s.port}/graphql" }
 }
+
+output "ops_task_definitions" {
+  description = "Family of each one-off operator task (`aws ecs run-task --task-definition <family>`, RUNBOOK.md)."
+  value       = { for k, t in aws_ecs_task_definition.ops : k => t.family }
+}
+
+output "private_subnet_ids" {
+  description = "Subnets to run one-off tasks in (the same as the services')."
+  value       = var.private_subnet_ids
+}

@@ -49,7 +49,7 @@ locals {
         POLYGATE_SERVER__DATA_DIR = "/data"
       },
       local.listen_address[k],
-      s.public ? local.subgraph_urls : {},
+      s.public ? local.subgraph_urls : { for t in s.calls : "POLYGATE_SUBGRAPHS__${upper(t)}__URL" => local.subgraph_urls["POLYGATE_SUBGRAPHS__${upper(t)}__URL"] },
       s.environment,
     )
   }
@@ -87,11 +87,11 @@ resource "aws_vpc_security_group_egress_rule" "service_https" {
   to_port           = 443
 }
 
-resource "aws_vpc_security_group_egress_rule" "gateway_to_subgraphs" {
-  for_each = local.subgraphs
+resource "aws_vpc_security_group_egress_rule" "to_subgraphs" {
+  for_each = local.callers
 
-  security_group_id            = aws_security_group.service[local.gateway].id
-  description                  = "gateway to the ${each.key} subgraph through the internal load balancer"
+  security_group_id            = aws_security_group.service[each.value.caller].id
+  description                  = "${each.value.caller} to the ${each.value.target} subgraph through the internal load balancer"
   referenced_security_group_id = aws_security_group.internal_lb.id
   ip_protocol                  = "tcp"
   from_port                    = each.value.port

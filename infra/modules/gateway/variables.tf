@@ -98,6 +98,7 @@ variable "services" {
     target_cpu_percent  = optional(number, 60)
     p99_latency_seconds = optional(number, 0.5)
     health_check_path   = optional(string, "/ready")
+    calls               = optional(list(string), [])
     environment         = optional(map(string), {})
     secret_names        = optional(list(string), [])
     egress = optional(list(object({
@@ -126,6 +127,11 @@ variable "services" {
   validation {
     condition     = alltrue([for s in values(var.services) : contains(["/ready", "/health"], s.health_check_path)])
     error_message = "health_check_path must be /ready or /health."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.services) : alltrue([for c in s.calls : contains(keys(var.services), c)])])
+    error_message = "calls must name services of this map."
   }
 
   validation {
@@ -164,6 +170,20 @@ variable "task_policy_statements" {
     resources = list(string)
   })))
   default = {}
+}
+
+variable "ops_tasks" {
+  description = "One-off operator task definitions (RUNBOOK.md): a client image (pinned tag) run with one service's network, role, configuration and secrets."
+  type = map(object({
+    service = string
+    image   = string
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for t in values(var.ops_tasks) : can(regex(":[0-9][A-Za-z0-9_.-]*$", t.image))])
+    error_message = "ops task images must carry a version tag (not latest, not untagged)."
+  }
 }
 
 variable "cpu_architecture" {
