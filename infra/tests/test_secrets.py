@@ -6,8 +6,8 @@ import re
 from conftest import INFRA, MODULE_NAMES, module, text_files
 
 SECRET_ATTRIBUTE = re.compile(
-    r"^\s*(password|passwords|secret|secret_key|access_key|api_key|auth_token|client_secret|token|private_key|shared_secret|preshared_key)\w*\s*=\s*(.+)$",
-    re.I | re.M,
+    r"(?<![\w.])(?:\w*_)?(password|passwords|secret|secret_key|access_key|api_key|auth_token|client_secret|token|private_key|shared_secret|preshared_key)\w*\s*=\s*([^\n}]+)",
+    re.I,
 )
 LOOKS_LIKE_A_KEY = [
     re.compile(r"AKIA[0-9A-Z]{16}"),                       # AWS access key id
