@@ -13,13 +13,17 @@ use crate::subgraph::{AnySubgraph, ParsedSettings, SettingsError};
 
 pub const ENV_PREFIX: &str = "POLYGATE_";
 
-/// `POLYGATE_` variables that are not config keys: the config file's path, logging, and the test
-/// suite's own (a trailing `_` matches a family).
-pub const ENV_NOT_CONFIG: [&str; 4] = [
+/// `POLYGATE_` variables that are not config keys (a trailing `_` matches a family): the config
+/// file's path, logging, the test suite's and benchmarks' own, commerce's crash-point failpoint
+/// for the crash tests, and the build-time GraphiQL assets folder.
+pub const ENV_NOT_CONFIG: [&str; 7] = [
     "POLYGATE_CONFIG",
     "POLYGATE_LOG_FORMAT",
     "POLYGATE_TEST_",
+    "POLYGATE_BENCH_",
     "POLYGATE_SERVERS_DIR",
+    "POLYGATE_CRASH_AT",
+    "POLYGATE_GRAPHIQL_ASSETS",
 ];
 
 /// The `store` value that means "the embedded store under `server.data_dir`".
