@@ -14,14 +14,15 @@ use crate::subgraph::{AnySubgraph, ParsedSettings, SettingsError};
 pub const ENV_PREFIX: &str = "POLYGATE_";
 
 /// `POLYGATE_` variables that are not config keys (a trailing `_` matches a family): the config
-/// file's path, logging, the test suite's and benchmarks' own, commerce's crash-point failpoint
-/// for the crash tests, and the build-time GraphiQL assets folder.
+/// file's path, logging, the test suite's, the test servers' (`e2e/servers/`) and benchmarks'
+/// own, commerce's crash-point failpoint for the crash tests, and the build-time GraphiQL
+/// assets folder.
 pub const ENV_NOT_CONFIG: [&str; 7] = [
     "POLYGATE_CONFIG",
     "POLYGATE_LOG_FORMAT",
     "POLYGATE_TEST_",
     "POLYGATE_BENCH_",
-    "POLYGATE_SERVERS_DIR",
+    "POLYGATE_SERVERS_",
     "POLYGATE_CRASH_AT",
     "POLYGATE_GRAPHIQL_ASSETS",
 ];
