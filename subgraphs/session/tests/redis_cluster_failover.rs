@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use polygate_kit::testing::{server_url, unique_name};
+use polygate_session::store::redis::health::RedisHealth;
 use polygate_session::store::{RedisStore, SessionPolicy, SessionStore};
 
 const URL_VAR: &str = "POLYGATE_TEST_REDIS_CLUSTER_URL";
@@ -197,6 +198,20 @@ async fn replicated_sessions_survive_a_master_failover() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let failover_took = stopped_at.elapsed();
+
+    // The health monitor sees it too: the stopped node down, its replica now a master.
+    let seen = RedisHealth::new(&url).unwrap().poll().await;
+    let victim_addr = format!("127.0.0.1:{}", victim.port);
+    let replica_addr = format!("127.0.0.1:{}", replica.port);
+    assert!(
+        seen.iter().any(|n| n.node == victim_addr && !n.up),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|n| n.node == replica_addr && n.up && n.master == Some(true)),
+        "{seen:?}"
+    );
 
     // Every token validates again; the client may need a moment to learn the new slot map.
     let mut survived = 0;

@@ -35,6 +35,8 @@ use super::{
     secret_hash, session_from_ms, too_many_attributes,
 };
 
+pub mod health;
+mod info;
 mod list;
 pub mod scripts;
 
