@@ -256,7 +256,12 @@ async fn replicated_sessions_survive_a_master_failover() {
                 .iter()
                 .any(|n| n.id == victim.id && !n.failed() && n.master_id == replica.id)
         });
-        if rejoined && cluster_ok(victim.port).await {
+        // Whole again only once the rejoined replica has synced (its link up), as
+        // `redis-cluster.sh start` leaves it: the tests that follow may read its health.
+        let synced = node_cmd::<String>(victim.port, redis::cmd("INFO").arg("replication"))
+            .await
+            .is_ok_and(|info| info.lines().any(|l| l.trim() == "master_link_status:up"));
+        if rejoined && synced && cluster_ok(victim.port).await {
             break;
         }
         assert!(
