@@ -556,6 +556,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_task_is_a_background_task_the_kit_can_spawn() {
+        let task = task("redis://127.0.0.1:1", DEFAULT_INTERVAL).unwrap().unwrap();
+        let _ = polygate_kit::BackgroundTask::new("session/redis-health", task);
+    }
+
+    #[test]
     fn only_redis_urls_get_a_monitor() {
         assert!(task("memory", DEFAULT_INTERVAL).unwrap().is_none());
         assert!(
