@@ -557,7 +557,9 @@ mod tests {
 
     #[test]
     fn the_task_is_a_background_task_the_kit_can_spawn() {
-        let task = task("redis://127.0.0.1:1", DEFAULT_INTERVAL).unwrap().unwrap();
+        let task = task("redis://127.0.0.1:1", DEFAULT_INTERVAL)
+            .unwrap()
+            .unwrap();
         let _ = polygate_kit::BackgroundTask::new("session/redis-health", task);
     }
 
