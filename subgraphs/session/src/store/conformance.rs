@@ -1,5 +1,7 @@
 //! The behaviour every [`SessionStore`] adapter must show, as checks the adapters' integration
-//! tests run (`tests/store_memory.rs`, `tests/store_redis.rs`, `tests/store_redis_cluster.rs`).
+//! tests run (`tests/store_memory.rs`, `tests/store_redis.rs`, `tests/store_redis_cluster.rs`,
+//! and `tests/store_redis_checked.rs` with every Redis script checked for undeclared keys and
+//! run against a store clock hours away from the test's).
 //!
 //! Non-obvious decision: each check receives a factory rather than a store, because the expiry
 //! checks need a store built with a second-scale [`SessionPolicy`]; and the

@@ -1,5 +1,6 @@
-//! Redis session store, standalone or Redis Cluster: every operation is one Lua script on one
-//! slot (or one command), bounded by a timeout.
+//! Redis session store, standalone or Redis Cluster: every operation is a Lua script on one
+//! slot, called once (twice where it needs sessions the caller cannot name: a sign-in past the
+//! cap, `revoke_all`, listing), bounded by one timeout.
 //!
 //! Key schema (`<p>` = prefix, default `ps:v2`, versioned so a format change can coexist):
 //! - `<p>:{u:<user>}:s:<sid>`  hash `staff created last_seen secret` (secret = SHA-256 only),
