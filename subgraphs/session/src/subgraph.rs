@@ -55,6 +55,7 @@ impl SessionSettings {
         SessionPolicy {
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             absolute_lifetime: Duration::from_secs(self.absolute_lifetime_secs),
+            ..SessionPolicy::default()
         }
     }
 
