@@ -129,8 +129,14 @@ def registered_metric_names() -> set[str]:
     """polygate_* metric names registered in the Rust code (gateway, kit, subgraph crates)."""
     names: set[str] = set()
     pattern = re.compile(r'register_[a-z_]+!\(\s*(?:prometheus::)?(?:opts!\()?\s*"(polygate_[a-z0-9_]+)"', re.S)
+    prefixed = re.compile(r'const PREFIX: &str = "(polygate_[a-z0-9_]+)";')
+    spec = re.compile(r'spec\(\s*"([a-z0-9_]+)"', re.S)
     for path in list((REPO / "gateway" / "src").rglob("*.rs")) + list((REPO / "subgraphs").rglob("src/**/*.rs")):
-        names.update(pattern.findall(path.read_text()))
+        text = path.read_text()
+        names.update(pattern.findall(text))
+        # Families registered as PREFIX + name from a table of specs (session's Redis monitor).
+        for prefix in prefixed.findall(text):
+            names.update(prefix + name for name in spec.findall(text))
     return names
 
 

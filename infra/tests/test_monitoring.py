@@ -82,6 +82,9 @@ def test_prometheus_alerts_cover_the_issue_list():
         "SubgraphStoreUnavailable",   # STORE_UNAVAILABLE rate
         "ProductCacheHitRatioLow",    # cache hit ratio
         "OrderPlacingSaturated",      # batch sizes
+        "SessionRedisNodeDown",       # the session store's view of every Redis node
+        "SessionRedisEvicting",
+        "SessionRedisWrongEvictionPolicy",
     }
     assert expected <= alerts
 

@@ -22,15 +22,17 @@ CLIENT_COMMANDS = [
     ["HGETALL", "k"], ["MGET", "a", "b"], ["SET", "k", "v", "PX", "60000"], ["DEL", "k"],
     ["PING"], ["CLUSTER", "SLOTS"], ["CLUSTER", "SHARDS"], ["CLUSTER", "NODES"], ["HELLO", "3"],
     ["CLIENT", "SETNAME", "polygate"],
+    # the session store's health monitor (store/redis/health.rs): INFO and CLUSTER INFO per node
+    ["INFO"], ["CLUSTER", "INFO"],
 ]
 REFUSED = [["FLUSHALL"], ["CONFIG", "GET", "maxmemory"], ["DEBUG", "SLEEP", "0"], ["KEYS", "x"]]
 
 
 # A well-formed example of each command the session store's Lua calls (ACL DRYRUN checks arity).
 SCRIPT_EXAMPLES = {
-    "DEL": ["k"], "HDEL": ["k", "f"], "HEXISTS": ["k", "f"], "HLEN": ["k"], "HMGET": ["k", "f"],
+    "DEL": ["k"], "HDEL": ["k", "f"], "HEXISTS": ["k", "f"], "HGETALL": ["k"], "HLEN": ["k"], "HMGET": ["k", "f"],
     "HSET": ["k", "f", "v"], "PEXPIRE": ["k", "1000"], "PTTL": ["k"], "TIME": [],
-    "ZADD": ["k", "1", "m"], "ZRANGE": ["k", "0", "-1"], "ZREM": ["k", "m"],
+    "ZADD": ["k", "1", "m"], "ZCARD": ["k"], "ZRANGE": ["k", "0", "-1"], "ZREM": ["k", "m"],
     "ZREMRANGEBYSCORE": ["k", "-inf", "1"],
 }
 

@@ -138,8 +138,9 @@ resource "aws_elasticache_user" "app" {
   user_name = local.app_user # IAM authentication requires user_name == user_id.
   engine    = "redis"
   # Data, scripts (every session operation is one Lua script) and cluster topology; not the
-  # administrative commands (@dangerous: FLUSHALL, KEYS, CONFIG, DEBUG, ...).
-  access_string = "on ~* +@all -@dangerous"
+  # administrative commands (@dangerous: FLUSHALL, KEYS, CONFIG, DEBUG, ...), except INFO, which
+  # the session store's health monitor reads on every node (polygate_session_redis_*).
+  access_string = "on ~* +@all -@dangerous +info"
 
   authentication_mode {
     type      = var.auth_mode
