@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-PORT="${POLYGATE_PG_PORT:-55432}"
+PORT="${POLYGATE_SERVERS_PG_PORT:-55432}"
 DATA="$SERVERS_DIR/postgres-$PORT"
 BIN=/usr/lib/postgresql/15/bin
 
