@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Neo4j 5.26 LTS (Community) for tests: Bolt on 127.0.0.1:$PORT, store under $SERVERS_DIR, run
 # from Maven Central's neo4j-harness jars by our launcher (neo4j/Launch.java, single-file source).
-# Usage: neo4j.sh start|stop|restart|url
+# Usage: neo4j.sh start|stop|restart|url  (POLYGATE_NEO4J_PORT, POLYGATE_NEO4J_HEAP: default 1g)
 #   restart: stops the server and starts it again on the same port and store (the org subgraph's
 #   failover test calls it mid-test); stop also deletes the store.
 set -euo pipefail
@@ -10,6 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PORT="${POLYGATE_NEO4J_PORT:-57687}"
 DIR="$SERVERS_DIR/neo4j-$PORT"
 PID_FILE="$DIR/server.pid"
+HEAP="${POLYGATE_NEO4J_HEAP:-1g}"
 
 running() { [ -s "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
 
@@ -30,7 +31,7 @@ start() {
   touch "$DIR/server.log"
   local from; from=$(($(wc -c < "$DIR/server.log") + 1))
   # The launcher keeps the store in $DIR/home; setsid detaches it from the caller's terminal.
-  setsid java -Xms256m -Xmx1g -XX:+UseParallelGC -cp "$(cat "$cp")" "$here/neo4j/Launch.java" \
+  setsid java -Xms256m -Xmx"$HEAP" -XX:+UseParallelGC -cp "$(cat "$cp")" "$here/neo4j/Launch.java" \
     "$PORT" "$DIR/home" >> "$DIR/server.log" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
   # Bolt listens before the database is up; the launcher prints its URL once a query has run.

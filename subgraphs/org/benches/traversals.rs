@@ -214,7 +214,7 @@ enum Answer {
 }
 
 enum Engine {
-    Neo4j(Neo4jStore),
+    Neo4j(Box<Neo4jStore>),
     Sqlite(SqliteStore),
     Postgres(PgPool),
 }
@@ -264,7 +264,7 @@ impl Engine {
 
     async fn ask(&self, q: Question, s: &Samples) -> anyhow::Result<Answer> {
         let port: Option<&dyn OrgStore> = match self {
-            Engine::Neo4j(store) => Some(store),
+            Engine::Neo4j(store) => Some(store.as_ref()),
             Engine::Sqlite(store) => Some(store),
             Engine::Postgres(_) => None,
         };
@@ -415,7 +415,7 @@ async fn main() -> anyhow::Result<()> {
         pg_load.as_secs_f64()
     );
     let engines = vec![
-        Engine::Neo4j(neo4j),
+        Engine::Neo4j(Box::new(neo4j)),
         Engine::Postgres(pool),
         Engine::Sqlite(sqlite),
     ];

@@ -31,7 +31,7 @@ pub const NAME: &str = "org";
 /// The org subgraph, as the gateway's registry and `polygate-org serve` see it.
 pub struct Org;
 
-#[async_trait]
+#[async_trait(?Send)]
 impl Subgraph for Org {
     type Settings = OrgSettings;
     const NAME: &'static str = NAME;

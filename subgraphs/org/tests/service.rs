@@ -40,7 +40,11 @@ async fn with_no_configuration_the_org_opens_embedded_seeds_the_demo_and_serves_
             .is_empty()
     );
 
-    let app = polygate_kit::server::router(opened.schema.expect("a schema"), opened.probes);
+    let app = polygate_kit::server::router(
+        opened.schema.expect("a schema"),
+        opened.probes,
+        &Capabilities::default(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -6,10 +6,11 @@
 //! `cypher/org/migrations/` ([`migrate`]), applied at start-up.
 //!
 //! Non-obvious decisions:
-//! - **Every call is an explicit transaction carrying the latest write's bookmark.** With a
-//!   `neo4j://` URL the driver routes reads to secondaries; the bookmark makes a secondary wait
-//!   until it has applied this process's last write, so a reorganisation is visible to the next
-//!   read (read-your-writes) without sending every read to the leader.
+//! - **Every call carries the latest write's bookmark.** With a `neo4j://` URL the driver routes
+//!   reads to secondaries; the bookmark makes a secondary wait until it has applied this
+//!   process's last write, so a reorganisation is visible to the next read (read-your-writes)
+//!   without sending every read to the leader. Reads are auto-commit (one round trip); writes
+//!   are explicit transactions.
 //! - **Retries are ours.** The driver retries only its auto-commit calls, and not at all on a
 //!   lost connection; here every call (reads, and writes, which are idempotent) is retried on
 //!   transient errors, a leader switch or a dropped connection, with backoff, inside the call's
@@ -28,7 +29,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use neo4rs::{
-    ConfigBuilder, Graph, Neo4jClientErrorKind, Neo4jErrorKind, Operation, Query, Row, Txn,
+    ConfigBuilder, Graph, Neo4jClientErrorKind, Neo4jErrorKind, Operation, Query, Row,
+    SessionConfig, Txn,
 };
 
 use super::{OrgStore, StoreError, corrupt, instrumented, instrumented_batch, instrumented_within};
@@ -70,6 +72,8 @@ impl Neo4jSettings {
 
 pub struct Neo4jStore {
     graph: Graph,
+    /// The database every session names (so a routed driver need not ask for the default).
+    database: String,
     /// The bookmark of the latest write this process committed; every transaction starts with
     /// it, so no read can miss a write made before it.
     bookmark: Mutex<Option<String>>,
@@ -87,12 +91,13 @@ impl Neo4jStore {
             .db(settings.database.as_str())
             .max_connections(settings.max_connections as usize)
             .fetch_size(1000)
-            .connection_timeout(Duration::from_secs(3))
+            .connection_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| StoreError::Other(format!("neo4j settings: {e}")))?;
         let graph = Graph::connect(config).map_err(classify)?;
         let mut store = Self {
             graph,
+            database: settings.database.clone(),
             bookmark: Mutex::new(None),
             enterprise: false,
         };
@@ -154,16 +159,23 @@ impl Neo4jStore {
         }
     }
 
-    /// One read query's rows, in a read transaction that waits for the latest write.
+    /// One read query's rows, waiting for the latest write: an auto-commit read carrying the
+    /// bookmark, so one round trip (an explicit transaction would add BEGIN and COMMIT).
     async fn read(&self, query: Query) -> Result<Vec<Row>, StoreError> {
         self.retrying(|| async {
-            let mut txn = self
-                .graph
-                .start_txn_as(Operation::Read, self.bookmarks())
+            let mut config = SessionConfig::builder().with_db(self.database.as_str().into());
+            if let Some(bookmarks) = self.bookmarks() {
+                config = config.with_bookmarks(bookmarks);
+            }
+            let mut session = self.graph.with_session(Some(config.build()));
+            let mut stream = session
+                .execute_read(query.clone())
                 .await
                 .map_err(classify)?;
-            let rows = collect(&mut txn, query.clone()).await?;
-            txn.commit().await.map_err(classify)?;
+            let mut rows = Vec::new();
+            while let Some(row) = stream.next().await.map_err(classify)? {
+                rows.push(row);
+            }
             Ok(rows)
         })
         .await

@@ -5,8 +5,10 @@
 //! Non-obvious: `neo4rs` keeps the profile of a result summary crate-private and only shows it
 //! through `Debug`, so [`parse_profile`] reads that text (nested `Dictionary`/`List` values) back
 //! into operators. The sample arguments are discovered in the graph itself (its root, a manager
-//! below the root, the two deepest people, the root department), so the same command profiles
-//! the demo org and a generated 100 k org.
+//! below the root, the two deepest people, the root department, the densest department), so the
+//! same command profiles
+//! the demo org and a generated 100 k org. `department_heads` asks for the department with the
+//! most members, the case the `MEMBER_OF(role)` index is for.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -69,10 +71,13 @@ impl Profiled {
 #[derive(Debug, Clone)]
 pub struct Samples {
     pub root: String,
+    pub root_email: String,
     pub manager: String,
     pub deepest: String,
     pub other: String,
     pub department: String,
+    /// The department with the most members (its head and people are the dense-node case).
+    pub densest: String,
 }
 
 impl Samples {
@@ -88,8 +93,12 @@ impl Samples {
                  WITH root, manager, e ORDER BY length(p) DESC, e.id LIMIT 50
                  WITH root, manager, collect(e.id) AS deep
                  MATCH (d:Department) WHERE NOT (d)-[:PART_OF]->()
-                 RETURN root.id AS root, manager.id AS manager, deep[0] AS deepest,
-                        deep[size(deep) - 1] AS other, min(d.id) AS department",
+                 WITH root, manager, deep, min(d.id) AS department
+                 MATCH (dense:Department)
+                 WITH root, manager, deep, department, dense
+                 ORDER BY COUNT { (dense)<-[:MEMBER_OF]-() } DESC, dense.id LIMIT 1
+                 RETURN root.id AS root, root.email AS root_email, manager.id AS manager, deep[0] AS deepest,
+                        deep[size(deep) - 1] AS other, department, dense.id AS densest",
             ))
             .await?;
         let Some(row) = rows.first() else {
@@ -97,10 +106,12 @@ impl Samples {
         };
         Ok(Some(Samples {
             root: get(row, "root")?,
+            root_email: get(row, "root_email")?,
             manager: get(row, "manager")?,
             deepest: get(row, "deepest")?,
             other: get(row, "other")?,
             department: get(row, "department")?,
+            densest: get(row, "densest")?,
         }))
     }
 
@@ -114,8 +125,7 @@ impl Samples {
             ),
             (
                 "employees_by_emails",
-                query(cypher::EMPLOYEES_BY_EMAILS)
-                    .param("emails", vec![format!("{}@example.com", self.root)]),
+                query(cypher::EMPLOYEES_BY_EMAILS).param("emails", vec![self.root_email.clone()]),
             ),
             (
                 "managers_of",
@@ -149,7 +159,7 @@ impl Samples {
             ),
             (
                 "department_heads",
-                query(cypher::DEPARTMENT_HEADS).param("ids", vec![self.department.clone()]),
+                query(cypher::DEPARTMENT_HEADS).param("ids", vec![self.densest.clone()]),
             ),
             (
                 "department_tree",

@@ -1,5 +1,7 @@
 //! The SQLite schema, applied at start-up: each file of `sql/org/sqlite/` once, recorded in
 //! `_polygate_migrations` in the same transaction, so reopening a database applies nothing.
+//! Statements go through `Executor::execute`, not `raw_sql`, whose future is not `Send` for every
+//! lifetime (the port's futures must be).
 
 use sqlx::{Executor as _, SqlitePool};
 

@@ -80,7 +80,7 @@ impl SqliteStore {
     pub async fn wipe(&self) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         // `Executor::execute` rather than `raw_sql`: the latter's future is not `Send` for every
-        // lifetime, which the seam's `async_trait` futures need.
+        // lifetime, which the port's `async_trait` futures need.
         (&mut *tx)
             .execute(
                 "DELETE FROM employees WHERE depth >= 0; DELETE FROM departments;
