@@ -6,7 +6,7 @@
 //! Alice at the top. Its e-mails are commerce's demo users (`alice@`, `bob@`, `user001@` …
 //! `user060@example.com`) plus `person061@` … `person198@example.com`, so
 //! `me { employee { manager { name } } }` works for every demo user. The generated org is a
-//! breadth-first tree with a fan-out of 2 to 7 per manager, so 100 k people are 9 or 10 levels
+//! breadth-first tree with a fan-out of 2 to 7 per manager, so 100 k people are 9 levels
 //! deep, and a department per manager of the first two levels below the top.
 
 use chrono::NaiveDate;
