@@ -117,3 +117,21 @@ async fn profiling_reports_db_hits_and_rows_for_every_named_query() {
     let metrics = polygate_kit::metrics::render();
     assert!(metrics.contains("polygate_org_query_db_hits{query=\"subordinates\"}"));
 }
+
+#[tokio::test]
+async fn a_routing_url_reads_and_writes_through_the_routing_table() {
+    let Some(url) = polygate_kit::testing::server_url(common::NEO4J_URL_VAR) else {
+        return;
+    };
+    // neo4j:// makes the driver fetch the routing table (on one server: itself in every role)
+    // and route reads and writes by it, as against an Aura cluster.
+    let routed = url.replacen("bolt://", "neo4j://", 1);
+    let store = polygate_org::Neo4jStore::connect(
+        &polygate_org::store::neo4j::Neo4jSettings::local(&routed),
+    )
+    .await
+    .expect("connect through the routing table");
+    let org = conformance::TestOrg::loaded(&store).await;
+    let chain = store.chain_of_command(&org.id("e6")).await.unwrap();
+    assert_eq!(chain.len(), 4);
+}
