@@ -9,10 +9,24 @@
 //! carry: the org version (a restore starts again at 0, so an expected version taken before the
 //! restore is refused as stale unless it was 0) and records of past department merges.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::domain::{Depth, EmployeeId, OrgChart};
 use crate::store::{OrgStore, StoreError};
+
+/// The store `polygate-org export` / `import` name: a Neo4j URL (the password in
+/// `POLYGATE_ORG_NEO4J_PASSWORD`, user `neo4j`) or `sqlite:PATH`.
+pub async fn open(store: &str) -> anyhow::Result<Arc<dyn OrgStore>> {
+    if let Some(path) = store.strip_prefix("sqlite:") {
+        return Ok(Arc::new(
+            crate::SqliteStore::open(std::path::Path::new(path)).await?,
+        ));
+    }
+    let mut settings = crate::store::neo4j::Neo4jSettings::local(store);
+    settings.password = std::env::var("POLYGATE_ORG_NEO4J_PASSWORD").unwrap_or_default();
+    Ok(Arc::new(crate::Neo4jStore::connect(&settings).await?))
+}
 
 /// What a drill found before the wipe and after the restore.
 #[derive(Debug, Clone, PartialEq, Eq)]

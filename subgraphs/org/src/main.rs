@@ -1,6 +1,6 @@
 //! `polygate-org`: serves the org subgraph on its own (`serve`), prints its SDL (`schema`), and
 //! the org's own tools: `profile` (PROFILE every named Cypher query on a Neo4j store and print
-//! db hits and rows).
+//! db hits and rows), `export` and `import` (logical backups as a JSON chart).
 
 use std::process::ExitCode;
 
@@ -29,6 +29,20 @@ enum OrgCommand {
         #[arg(long)]
         compare_indexes: bool,
     },
+    /// Write the whole org as a JSON chart to standard output (a logical backup).
+    Export {
+        /// A Neo4j URL (bolt://, neo4j://, neo4j+s://) or sqlite:PATH.
+        #[arg(long)]
+        store: String,
+    },
+    /// Load a JSON chart (from `export`) into a store; adds only what is missing.
+    Import {
+        /// A Neo4j URL (bolt://, neo4j://, neo4j+s://) or sqlite:PATH.
+        #[arg(long)]
+        store: String,
+        /// The chart file.
+        file: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,6 +62,20 @@ fn main() -> ExitCode {
                 store,
                 compare_indexes,
             } => polygate_org::store::neo4j::profile::print_all(&store, compare_indexes).await,
+            OrgCommand::Export { store } => {
+                let chart = polygate_org::backup::open(&store).await?.export().await?;
+                println!("{}", serde_json::to_string(&chart)?);
+                Ok(())
+            }
+            OrgCommand::Import { store, file } => {
+                let chart = serde_json::from_slice(&std::fs::read(&file)?)?;
+                let added = polygate_org::backup::open(&store)
+                    .await?
+                    .import(&chart)
+                    .await?;
+                eprintln!("added {added} departments and people");
+                Ok(())
+            }
         }
     });
     match outcome {

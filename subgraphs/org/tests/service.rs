@@ -111,3 +111,37 @@ fn the_section_parses_through_the_kit_and_refuses_unknown_keys() {
     let unknown: toml::Table = toml::from_str("stor = \"embedded\"").unwrap();
     assert!(entry.parse(unknown, false).is_err());
 }
+
+#[tokio::test]
+async fn export_and_import_move_an_org_between_stores_through_a_json_file() {
+    use polygate_org::OrgStore as _;
+    let dir = std::env::temp_dir().join(polygate_kit::testing::unique_name("org_cli"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = polygate_org::SqliteStore::open(&dir.join("source.db"))
+        .await
+        .unwrap();
+    source.import(&polygate_org::chart::demo()).await.unwrap();
+    let binary = env!("CARGO_BIN_EXE_polygate-org");
+    let store = |name: &str| format!("sqlite:{}", dir.join(name).display());
+    let exported = std::process::Command::new(binary)
+        .args(["export", "--store", &store("source.db")])
+        .output()
+        .unwrap();
+    assert!(exported.status.success(), "{exported:?}");
+    let file = dir.join("org.json");
+    std::fs::write(&file, &exported.stdout).unwrap();
+    let imported = std::process::Command::new(binary)
+        .args(["import", "--store", &store("target.db")])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{imported:?}");
+    assert!(String::from_utf8_lossy(&imported.stderr).contains("added 206"));
+    let target = polygate_org::SqliteStore::open(&dir.join("target.db"))
+        .await
+        .unwrap();
+    assert_eq!(
+        target.export().await.unwrap(),
+        source.export().await.unwrap()
+    );
+}
