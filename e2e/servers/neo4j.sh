@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Neo4j 5.26 LTS (Community) for tests: Bolt on 127.0.0.1:$PORT, store under $SERVERS_DIR, run
 # from Maven Central's neo4j-harness jars by our launcher (neo4j/Launch.java, single-file source).
-# Usage: neo4j.sh start|stop|restart|url  (POLYGATE_NEO4J_PORT, POLYGATE_NEO4J_HEAP: default 1g)
+# Usage: neo4j.sh start|stop|restart|url  (POLYGATE_SERVERS_NEO4J_PORT, POLYGATE_SERVERS_NEO4J_HEAP: default 1g)
 #   restart: stops the server and starts it again on the same port and store (the org subgraph's
 #   failover test calls it mid-test); stop also deletes the store.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-PORT="${POLYGATE_NEO4J_PORT:-57687}"
+PORT="${POLYGATE_SERVERS_NEO4J_PORT:-57687}"
 DIR="$SERVERS_DIR/neo4j-$PORT"
 PID_FILE="$DIR/server.pid"
-HEAP="${POLYGATE_NEO4J_HEAP:-1g}"
+HEAP="${POLYGATE_SERVERS_NEO4J_HEAP:-1g}"
 
 running() { [ -s "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
 

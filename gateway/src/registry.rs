@@ -14,5 +14,6 @@ pub fn subgraphs() -> Vec<Arc<dyn AnySubgraph>> {
     vec![
         entry::<polygate_session::Sessions>(),
         entry::<polygate_commerce::Commerce>(),
+        entry::<polygate_org::Org>(),
     ]
 }

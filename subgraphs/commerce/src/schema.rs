@@ -36,7 +36,7 @@ pub use order::{
 };
 pub use product::{ProductLoader, ProductNode, ProductPage, RestockInput, SetPriceInput};
 pub use query::{Query, UserPage};
-pub use user::{UserLoader, UserNode};
+pub use user::{UserByEmailLoader, UserLoader, UserNode};
 
 pub type CommerceSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -50,6 +50,7 @@ pub fn build(
     hasher: PasswordHasher,
 ) -> CommerceSchema {
     let users = Batcher::new(UserLoader::new(store.clone()));
+    let users_by_email = Batcher::new(UserByEmailLoader::new(store.clone()));
     let products = Batcher::new(ProductLoader::new(store.clone()));
     let orders = Batcher::new(OrderLoader::new(store.clone()));
     Schema::build(Query, Mutation, EmptySubscription)
@@ -58,6 +59,7 @@ pub fn build(
         .data(Issuer(issuer))
         .data(hasher)
         .data(users)
+        .data(users_by_email)
         .data(products)
         .data(orders)
         .finish()

@@ -15,16 +15,22 @@ use std::time::{Duration, Instant};
 use crate::domain::{Depth, EmployeeId, OrgChart};
 use crate::store::{OrgStore, StoreError};
 
-/// The store `polygate-org export` / `import` name: a Neo4j URL (the password in
-/// `POLYGATE_ORG_NEO4J_PASSWORD`, user `neo4j`) or `sqlite:PATH`.
-pub async fn open(store: &str) -> anyhow::Result<Arc<dyn OrgStore>> {
+/// The store `polygate-org export` / `import` name: a Neo4j URL, signed in with the user,
+/// password and database of `[subgraphs.org]` (`POLYGATE_SUBGRAPHS__ORG__PASSWORD`), or
+/// `sqlite:PATH`.
+pub async fn open(
+    store: &str,
+    configured: &crate::OrgSettings,
+) -> anyhow::Result<Arc<dyn OrgStore>> {
     if let Some(path) = store.strip_prefix("sqlite:") {
         return Ok(Arc::new(
             crate::SqliteStore::open(std::path::Path::new(path)).await?,
         ));
     }
     let mut settings = crate::store::neo4j::Neo4jSettings::local(store);
-    settings.password = std::env::var("POLYGATE_ORG_NEO4J_PASSWORD").unwrap_or_default();
+    settings.user = configured.user.clone();
+    settings.password = configured.password.clone();
+    settings.database = configured.database.clone();
     Ok(Arc::new(crate::Neo4jStore::connect(&settings).await?))
 }
 

@@ -5,8 +5,19 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use polygate_kit::standalone::{Command, Standalone};
-use polygate_org::Org;
+use polygate_kit::standalone::{Command, ConfigArgs, Standalone};
+use polygate_org::{Org, OrgSettings};
+
+/// `[subgraphs.org]` from the configuration, for the commands that sign in to a store.
+fn org_settings(standalone: &Standalone, config: &ConfigArgs) -> anyhow::Result<OrgSettings> {
+    let loaded = standalone.load(config)?;
+    loaded
+        .section
+        .settings
+        .get::<OrgSettings>()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("org settings expected"))
+}
 
 #[derive(Parser)]
 #[command(name = "polygate-org", version, about = "The polygate org subgraph")]
@@ -31,15 +42,21 @@ enum OrgCommand {
     },
     /// Write the whole org as a JSON chart to standard output (a logical backup).
     Export {
-        /// A Neo4j URL (bolt://, neo4j://, neo4j+s://) or sqlite:PATH.
+        /// A Neo4j URL (bolt://, neo4j://, neo4j+s://; credentials from `[subgraphs.org]`) or
+        /// sqlite:PATH.
         #[arg(long)]
         store: String,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Load a JSON chart (from `export`) into a store; adds only what is missing.
     Import {
-        /// A Neo4j URL (bolt://, neo4j://, neo4j+s://) or sqlite:PATH.
+        /// A Neo4j URL (bolt://, neo4j://, neo4j+s://; credentials from `[subgraphs.org]`) or
+        /// sqlite:PATH.
         #[arg(long)]
         store: String,
+        #[command(flatten)]
+        config: ConfigArgs,
         /// The chart file.
         file: std::path::PathBuf,
     },
@@ -62,14 +79,23 @@ fn main() -> ExitCode {
                 store,
                 compare_indexes,
             } => polygate_org::store::neo4j::profile::print_all(&store, compare_indexes).await,
-            OrgCommand::Export { store } => {
-                let chart = polygate_org::backup::open(&store).await?.export().await?;
+            OrgCommand::Export { store, config } => {
+                let settings = org_settings(&standalone, &config)?;
+                let chart = polygate_org::backup::open(&store, &settings)
+                    .await?
+                    .export()
+                    .await?;
                 println!("{}", serde_json::to_string(&chart)?);
                 Ok(())
             }
-            OrgCommand::Import { store, file } => {
+            OrgCommand::Import {
+                store,
+                config,
+                file,
+            } => {
+                let settings = org_settings(&standalone, &config)?;
                 let chart = serde_json::from_slice(&std::fs::read(&file)?)?;
-                let added = polygate_org::backup::open(&store)
+                let added = polygate_org::backup::open(&store, &settings)
                     .await?
                     .import(&chart)
                     .await?;

@@ -32,7 +32,7 @@ async fn after_a_server_restart_the_next_query_succeeds_on_the_same_store() {
     let started = Instant::now();
     let status = tokio::process::Command::new(&script)
         .arg("restart")
-        .env("POLYGATE_NEO4J_PORT", port)
+        .env("POLYGATE_SERVERS_NEO4J_PORT", port)
         .status()
         .await
         .expect("run the server script");

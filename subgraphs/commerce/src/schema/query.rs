@@ -10,8 +10,9 @@ use polygate_kit::{ErrorCode, Viewer, api_error};
 
 use super::order::{self, OrderNode};
 use super::product::{self, ProductNode, ProductPage};
-use super::user::{UserNode, load_user};
+use super::user::{self, UserNode, load_user};
 use super::{may_see, page_size, parse_id, parse_user_id, signed_in, store, store_failed};
+use crate::domain::Email;
 use crate::ids::ProductId;
 
 pub struct Query;
@@ -112,6 +113,20 @@ impl Query {
     async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<UserNode>> {
         let id = parse_user_id(&id, "id")?;
         load_user(ctx, id).await
+    }
+
+    /// Federation: resolves `User` representations by email (how other subgraphs, e.g. org, link
+    /// people to users); batched through the by-email loader. A malformed email is no user.
+    #[graphql(entity)]
+    async fn find_user_by_email(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+    ) -> Result<Option<UserNode>> {
+        match Email::parse(&email) {
+            Ok(email) => user::load_user_by_email(ctx, email).await,
+            Err(_) => Ok(None),
+        }
     }
 
     /// Federation: resolves `Product` representations; batched through the product loader.
