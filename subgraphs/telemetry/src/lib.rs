@@ -16,6 +16,8 @@ use async_trait::async_trait;
 use chrono::Duration;
 use polygate_kit::{OpenContext, Opened, Placement, SettingsError, Subgraph};
 
+pub mod bulk;
+pub mod cli;
 pub mod clock;
 pub mod domain;
 pub mod generator;
@@ -27,6 +29,7 @@ pub mod schema;
 pub mod seed;
 pub mod settings;
 pub mod store;
+pub mod tsbs;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use schema::{TelemetrySchema, sdl};

@@ -63,7 +63,7 @@ impl BucketWidth {
     pub const DAY: i64 = 86_400;
 
     pub fn seconds(secs: i64) -> Result<Self, InvalidInput> {
-        if secs < 1 || secs > Self::DAY || Self::DAY % secs != 0 {
+        if !(1..=Self::DAY).contains(&secs) || Self::DAY % secs != 0 {
             return Err(InvalidInput::new(
                 "bucket",
                 "must divide a day: e.g. 10s, 1m, 5m, 15m, 1h, 6h, 12h, 1d",

@@ -22,6 +22,10 @@ impl ReadingNode {
         load_host(ctx, self.0.host).await
     }
 
+    async fn host_id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.0.host.to_string())
+    }
+
     async fn measurement(&self) -> Measurement {
         self.0.measurement
     }
@@ -80,6 +84,11 @@ impl SeriesNode {
             Some(id) => load_host(ctx, id).await,
             None => Ok(None),
         }
+    }
+
+    /// The host's id, when the series is per host (without loading the host).
+    async fn host_id(&self) -> Option<async_graphql::ID> {
+        self.0.host.map(|h| async_graphql::ID(h.to_string()))
     }
 
     async fn metric(&self) -> Metric {

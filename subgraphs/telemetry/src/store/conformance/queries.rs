@@ -82,7 +82,7 @@ pub async fn readings_above_a_threshold_come_by_time(store: &dyn TelemetryStore)
         .filter(|r| r.row.time < window.to && r.row.values[0] > threshold)
         .map(|r| (r.row.time, r.row.host, r.row.values[0]))
         .collect();
-    expected.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    expected.sort_by_key(|a| (a.0, a.1));
     assert!(!expected.is_empty() && expected.len() < written.len());
 
     let all = AboveSpec::new(

@@ -286,7 +286,7 @@ pub(super) async fn last_readings(
                 host: host_id(row.try_get(0).map_err(from_sqlx)?)?,
                 measurement,
                 time: from_ms(row.try_get(2).map_err(from_sqlx)?)?,
-                values: serde_json::from_str(values).map_err(|e| corrupt(e))?,
+                values: serde_json::from_str(values).map_err(corrupt)?,
             })
         })
         .collect()
