@@ -119,9 +119,8 @@ pub(super) async fn refresh(
                 };
                 at = start;
                 if start >= target {
-                    if mark.is_none() {
-                        set_mark(&mut tx, &table, start).await?;
-                    }
+                    // Without readings the mark stays unset: later readings are rolled up
+                    // from their start, not recomputed as late ones.
                     tx.commit().await.map_err(from_sqlx)?;
                     break;
                 }

@@ -22,6 +22,8 @@ macro_rules! query_file {
 }
 
 const INGEST: &str = query_file!("ingest.sql");
+/// Rows per INSERT statement: 500 × (2 + 10) parameters stays well under SQLite's 32 766.
+const ROWS_PER_STATEMENT: usize = 500;
 const UNKNOWN_HOSTS: &str = query_file!("unknown_hosts.sql");
 const SERIES_RAW: &str = query_file!("series_raw.sql");
 const SERIES_ROLLUP: &str = query_file!("series_rollup.sql");
@@ -64,33 +66,33 @@ pub(super) async fn ingest(
     let mut report = IngestReport::default();
     for part in batch.parts() {
         let measurement = part.measurement;
-        let extracts = (0..measurement.columns().len())
-            .map(|i| format!("value ->> {}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
         let columns = sql::columns(measurement);
-        let sql = render(
-            INGEST,
-            &[
-                ("table", measurement.table()),
-                ("columns", columns.as_str()),
-                ("extracts", extracts.as_str()),
-            ],
-        );
-        let rows = part.rows.iter().map(|r| {
-            let mut line = vec![
-                serde_json::Value::from(r.host.get()),
-                serde_json::Value::from(ms(r.time)),
-            ];
-            line.extend(r.values.iter().map(|v| serde_json::Value::from(*v)));
-            line
-        });
-        let inserted = sqlx::query(&sql)
-            .bind(json_array(rows)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?
-            .rows_affected();
+        let width = measurement.columns().len() + 2;
+        let mut inserted = 0;
+        for chunk in part.rows.chunks(ROWS_PER_STATEMENT) {
+            let placeholder = format!("({})", vec!["?"; width].join(", "));
+            let rows = vec![placeholder; chunk.len()].join(", ");
+            let sql = render(
+                INGEST,
+                &[
+                    ("table", measurement.table()),
+                    ("columns", columns.as_str()),
+                    ("rows", rows.as_str()),
+                ],
+            );
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query.bind(row.host.get()).bind(ms(row.time));
+                for value in &row.values {
+                    query = query.bind(*value);
+                }
+            }
+            inserted += query
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx)?
+                .rows_affected();
+        }
         report.inserted += inserted;
         report.duplicates += part.rows.len() as u64 - inserted;
         let first = part.rows.iter().map(|r| r.time).min();
