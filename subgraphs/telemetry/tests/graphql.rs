@@ -342,3 +342,42 @@ async fn the_sdl_declares_both_host_keys_and_the_department_entity() {
         "{sdl}"
     );
 }
+
+#[tokio::test]
+async fn maintenance_rolls_up_applies_retention_and_exports_chunk_counts() {
+    let f = fixture().await;
+    f.seed().await;
+    let settings = polygate_telemetry::TelemetrySettings::default();
+    polygate_telemetry::maintenance::run_once(f.store.as_ref(), &settings, now()).await;
+    let metrics = polygate_kit::metrics::render();
+    assert!(
+        metrics.contains(r#"polygate_telemetry_chunks{table="cpu"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"polygate_telemetry_rollup_lag_seconds{edition="Sqlite"} 0"#));
+    assert!(
+        metrics.contains(
+            r#"polygate_telemetry_maintenance_runs_total{outcome="ok",task="retention"}"#
+        )
+    );
+
+    // A week later the demo day is past the raw retention: its readings go, its rollups stay.
+    let later = now() + Duration::days(8);
+    polygate_telemetry::maintenance::run_once(f.store.as_ref(), &settings, later).await;
+    let query = r#"{ metricSeries(metrics: [CPU_USAGE_USER], window: {from: "2024-03-01T10:00:00Z", to: "2024-03-01T12:00:00Z"}, bucket: "1h") { points { value } } }"#;
+    let response = f.run(query, json!({}), None).await;
+    assert_eq!(
+        json(&response)["metricSeries"][0]["points"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "from the 1-hour rollup"
+    );
+    let raw = r#"{ metricSeries(metrics: [CPU_USAGE_USER], window: {from: "2024-03-01T10:00:00Z", to: "2024-03-01T12:00:00Z"}, bucket: "10s") { points { value } } }"#;
+    assert_eq!(
+        json(&f.run(raw, json!({}), None).await)["metricSeries"],
+        json!([]),
+        "raw readings dropped"
+    );
+}
