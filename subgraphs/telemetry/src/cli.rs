@@ -238,8 +238,11 @@ pub async fn bench_queries(
     for query in crate::tsbs::queries(store.dialect(), &hosts, until) {
         let mut sql = query.sql.clone();
         // $10 before $1: replace longer numbers first.
-        for i in (1..=query.params.len()).rev() {
-            sql = sql.replace(&format!("${i}"), &format!(":p{i}"));
+        for (i, param) in query.params.iter().enumerate().rev() {
+            let value = param
+                .as_ref()
+                .map_or("NULL".to_owned(), |_| format!(":p{}", i + 1));
+            sql = sql.replace(&format!("${}", i + 1), &value);
         }
         std::fs::write(
             out.join(format!("{}.sql", query.name)),
@@ -249,7 +252,7 @@ pub async fn bench_queries(
             .params
             .iter()
             .enumerate()
-            .map(|(i, p)| format!("p{}={p}\n", i + 1))
+            .filter_map(|(i, p)| p.as_ref().map(|p| format!("p{}={p}\n", i + 1)))
             .collect();
         std::fs::write(out.join(format!("{}.vars", query.name)), vars)?;
         std::fs::write(
@@ -258,5 +261,22 @@ pub async fn bench_queries(
         )?;
     }
     println!("{:?} edition, {} hosts", store.edition(), hosts.len());
+    Ok(())
+}
+
+/// `maintain`: one maintenance pass now (partitions ahead, rollups, retention), as the serving
+/// process runs every `maintenance_every_secs`; for cron or after a bulk load.
+pub async fn maintain(args: &StoreArgs) -> anyhow::Result<()> {
+    let (store, settings) = open(args).await?;
+    let now = Utc::now();
+    let refreshed = store.refresh_rollups(now).await?;
+    crate::maintenance::run_once(store.as_ref(), &settings, now).await;
+    println!(
+        "rollups: {} rows written, complete before {:?}",
+        refreshed.rows, refreshed.watermark
+    );
+    for table in store.table_stats().await? {
+        println!("{}: {} chunks", table.table, table.chunks);
+    }
     Ok(())
 }

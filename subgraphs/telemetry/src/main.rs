@@ -1,6 +1,7 @@
 //! `polygate-telemetry`: serves the telemetry subgraph on its own (`serve`, `schema`, the kit's
 //! common commands), loads TSBS-shaped data (`generate`), takes agents' readings in bulk
-//! (`ingest`), and writes the benchmark's query set (`bench-queries`).
+//! (`ingest`), runs maintenance once (`maintain`), and writes the benchmark's query set
+//! (`bench-queries`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,11 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         writers: usize,
     },
+    /// One maintenance pass now (partitions ahead, rollups, retention) and exit.
+    Maintain {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Write the TSBS query set for bench/run: per query NAME.json (GraphQL), NAME.sql and
     /// NAME.vars (the adapter's SQL and parameters for pgbench). PostgreSQL stores only.
     BenchQueries {
@@ -114,6 +120,7 @@ fn main() -> ExitCode {
             };
             cli::ingest(&store, measurement, file.as_deref(), options).await
         }),
+        Command::Maintain { store } => run(async move { cli::maintain(&store).await }),
         Command::BenchQueries { store, out, until } => {
             run(async move { cli::bench_queries(&store, &out, until).await })
         }

@@ -22,8 +22,8 @@ pub struct TsbsQuery {
     pub graphql: Value,
     /// The adapter's SQL with `$n` parameters.
     pub sql: String,
-    /// The parameters, as text PostgreSQL casts (pgbench `-D pN=…`).
-    pub params: Vec<String>,
+    /// The parameters, as text PostgreSQL casts (pgbench `-D pN=…`); `None` is SQL NULL.
+    pub params: Vec<Option<String>>,
 }
 
 fn ids(hosts: &[HostId]) -> Vec<String> {
@@ -86,11 +86,11 @@ fn series_query(
         graphql,
         sql: queries::series_sql(dialect, &spec),
         params: vec![
-            time(window.from),
-            time(window.to),
-            spec.bucket.secs().to_string(),
-            array(hosts.as_deref().unwrap_or(&[])),
-            (crate::domain::MAX_POINTS + 1).to_string(),
+            Some(time(window.from)),
+            Some(time(window.to)),
+            Some(spec.bucket.secs().to_string()),
+            Some(array(hosts.as_deref().unwrap_or(&[]))),
+            Some((crate::domain::MAX_POINTS + 1).to_string()),
         ],
     }
 }
@@ -171,11 +171,11 @@ pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<Ts
             }),
             sql: queries::above_sql(&spec),
             params: vec![
-                time(spec.window.from),
-                time(spec.window.to),
-                "90".into(),
-                array(selected.as_deref().unwrap_or(&[])),
-                "10000".into(),
+                Some(time(spec.window.from)),
+                Some(time(spec.window.to)),
+                Some("90".into()),
+                Some(array(selected.as_deref().unwrap_or(&[]))),
+                Some("10000".into()),
             ],
         });
     }
@@ -183,7 +183,7 @@ pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<Ts
         name: "lastpoint".into(),
         graphql: json!({"query": "{ lastReadings { hostId measurement time values { value } } }"}),
         sql: queries::last_readings_sql(),
-        params: vec![String::new()],
+        params: vec![None],
     });
     let spec = LatestBucketsSpec::new(
         Metric::CpuUsageUser,
@@ -199,7 +199,7 @@ pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<Ts
             "query": format!("{{ latestBuckets(metric: CPU_USAGE_USER, before: \"{}\", bucket: \"1m\", aggregate: MAX, limit: 5) {{ time value }} }}", time(end)),
         }),
         sql: queries::latest_sql(dialect, &spec),
-        params: vec![time(end), "60".into(), "5".into()],
+        params: vec![Some(time(end)), Some("60".into()), Some("5".into())],
     });
     out
 }
