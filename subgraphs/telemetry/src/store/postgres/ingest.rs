@@ -1,20 +1,24 @@
-//! The bulk write path: a batch streamed with tokio-postgres binary `COPY` into the session's
-//! staging table, then moved into the readings table with `ON CONFLICT DO NOTHING`, all in one
+//! The bulk write path: a batch streamed with tokio-postgres binary `COPY`, all in one
 //! transaction with the unknown-host check and the late-rollup recompute.
 //!
-//! Why a staging table: `COPY` cannot skip rows that exist, and readings must be idempotent on
-//! `(host, time)` (an agent retries a batch it got no answer for). Binary `COPY` still saves
-//! what matters: no per-row round trip, no SQL text to parse, no float-to-text-and-back.
+//! Optimistic, because readings must be idempotent on `(host, time)` and `COPY` cannot skip
+//! rows that exist: each measurement's rows are first copied straight into the readings table
+//! under a savepoint. A batch sent again (an agent retrying one it got no answer for) trips
+//! the unique `(host_id, time DESC)` index; then the savepoint is rolled back and the rows go
+//! through the session's staging table and `INSERT … SELECT … ON CONFLICT DO NOTHING`. The
+//! staging path alone ran at 0.87 × `psql \copy` in bench/run; new readings, the usual case,
+//! now pay for one binary COPY and nothing else.
 
 use chrono::{DateTime, Utc};
 use futures::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::PostgresStore;
 use super::copy_pool::from_pg;
 use super::rollups::{floor, recompute_sql};
-use crate::domain::{IngestReport, Measurement, ReadingBatch};
+use crate::domain::{IngestReport, Measurement, MeasurementRows, ReadingBatch};
 use crate::store::sql::{self, render};
 use crate::store::{ROLLUPS, StoreError};
 
@@ -24,6 +28,33 @@ const UNKNOWN_HOSTS: &str =
 
 fn stage(measurement: Measurement) -> String {
     format!("{}_stage", measurement.table())
+}
+
+/// Streams `part`'s rows into `target` with binary COPY; returns the rows copied.
+async fn copy_rows(
+    tx: &tokio_postgres::Transaction<'_>,
+    target: &str,
+    columns: &str,
+    part: &MeasurementRows,
+) -> Result<u64, tokio_postgres::Error> {
+    let copy = format!("COPY {target} (time, host_id, {columns}) FROM STDIN (FORMAT binary)");
+    let sink = tx.copy_in(&copy).await?;
+    let mut types = vec![Type::TIMESTAMPTZ, Type::INT4];
+    types.extend(std::iter::repeat_n(
+        Type::FLOAT8,
+        part.measurement.columns().len(),
+    ));
+    let writer = BinaryCopyInWriter::new(sink, &types);
+    pin_mut!(writer);
+    for row in &part.rows {
+        let host = row.host.get();
+        let mut values: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(types.len());
+        values.push(&row.time);
+        values.push(&host);
+        values.extend(row.values.iter().map(|v| v as &(dyn ToSql + Sync)));
+        writer.as_mut().write(&values).await?;
+    }
+    writer.finish().await
 }
 
 pub(super) async fn ingest(
@@ -81,36 +112,37 @@ pub(super) async fn ingest(
             .map_err(from_pg)?;
 
         let columns = sql::columns(measurement);
-        let copy = format!(
-            "COPY {} (time, host_id, {columns}) FROM STDIN (FORMAT binary)",
-            stage(measurement)
-        );
-        let sink = tx.copy_in(&copy).await.map_err(from_pg)?;
-        let mut types = vec![Type::TIMESTAMPTZ, Type::INT4];
-        types.extend(std::iter::repeat_n(
-            Type::FLOAT8,
-            measurement.columns().len(),
-        ));
-        let writer = BinaryCopyInWriter::new(sink, &types);
-        pin_mut!(writer);
-        for row in &part.rows {
-            let host = row.host.get();
-            let mut values: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(types.len());
-            values.push(&row.time);
-            values.push(&host);
-            values.extend(row.values.iter().map(|v| v as &(dyn ToSql + Sync)));
-            writer.as_mut().write(&values).await.map_err(from_pg)?;
-        }
-        writer.finish().await.map_err(from_pg)?;
-        let insert = render(
-            INGEST,
-            &[
-                ("table", measurement.table()),
-                ("stage", stage(measurement).as_str()),
-                ("columns", columns.as_str()),
-            ],
-        );
-        let inserted = tx.execute(&insert, &[]).await.map_err(from_pg)?;
+        // Optimistic: COPY straight into the table. A retried batch trips the unique index;
+        // then this part goes again through the staging table, skipping stored rows.
+        tx.batch_execute("SAVEPOINT direct_copy")
+            .await
+            .map_err(from_pg)?;
+        let inserted = match copy_rows(&tx, measurement.table(), &columns, part).await {
+            Ok(copied) => {
+                tx.batch_execute("RELEASE SAVEPOINT direct_copy")
+                    .await
+                    .map_err(from_pg)?;
+                copied
+            }
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT direct_copy")
+                    .await
+                    .map_err(from_pg)?;
+                copy_rows(&tx, &stage(measurement), &columns, part)
+                    .await
+                    .map_err(from_pg)?;
+                let insert = render(
+                    INGEST,
+                    &[
+                        ("table", measurement.table()),
+                        ("stage", stage(measurement).as_str()),
+                        ("columns", columns.as_str()),
+                    ],
+                );
+                tx.execute(&insert, &[]).await.map_err(from_pg)?
+            }
+            Err(e) => return Err(from_pg(e)),
+        };
         report.inserted += inserted;
         report.duplicates += part.rows.len() as u64 - inserted;
 

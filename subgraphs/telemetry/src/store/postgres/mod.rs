@@ -55,7 +55,11 @@ impl PostgresStore {
     pub async fn connect(url: &str, settings: &TelemetrySettings) -> anyhow::Result<Self> {
         let timeout = STATEMENT_TIMEOUT.as_millis().to_string();
         let options = PgConnectOptions::from_str(url)?
-            .options([("statement_timeout", timeout.as_str())])
+            .options([
+                ("statement_timeout", timeout.as_str()),
+                // `CREATE … IF NOT EXISTS` notices are expected, not news for the log.
+                ("client_min_messages", "warning"),
+            ])
             .application_name("polygate-telemetry");
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
