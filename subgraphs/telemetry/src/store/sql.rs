@@ -13,7 +13,12 @@ use crate::domain::{Aggregate, Measurement, Metric};
 /// # Panics
 /// When a placeholder is left unfilled: a bug caught by the first test that runs the query.
 pub fn render(template: &str, fills: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
+    // The files' comments document the placeholders; the SQL sent goes without them.
+    let mut out: String = template
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
     for (name, value) in fills {
         out = out.replace(&format!("{{{name}}}"), value);
     }
@@ -151,6 +156,10 @@ mod tests {
         assert!(leftover.is_err());
         // JSON paths and literal braces that are not placeholders pass.
         assert_eq!(render("SELECT '{1,2}'", &[]), "SELECT '{1,2}'");
+        assert_eq!(
+            render("-- {unfilled} in a comment\nSELECT 1", &[]),
+            "SELECT 1"
+        );
     }
 
     #[test]
