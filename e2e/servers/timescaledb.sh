@@ -13,7 +13,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-PORT="${POLYGATE_TIMESCALEDB_PORT:-55436}"
+PORT="${POLYGATE_SERVERS_TIMESCALEDB_PORT:-55436}"
 DATA="$SERVERS_DIR/timescaledb-$PORT"
 BIN=/usr/lib/postgresql/15/bin
 PG_CONFIG="$BIN/pg_config"

@@ -3,9 +3,9 @@
 //! stdin or from a file, streamed with binary COPY) and `bench-queries` (the TSBS query set as
 //! GraphQL bodies and pgbench scripts, for `bench/run`).
 //!
-//! Non-obvious: these commands read `[subgraphs.telemetry]` themselves (the same file and
-//! `POLYGATE_*` layering as `serve`), because the kit's parsed settings are opaque to a
-//! subgraph; `--store` overrides the section's store for one run.
+//! Non-obvious: these commands read `[subgraphs.telemetry]` through the kit's loader (the same
+//! file and `POLYGATE_*` layering as `serve`); `--store` overrides the section's store for one
+//! run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,8 +15,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use polygate_kit::config;
-use polygate_kit::standalone::{ConfigArgs, section_keys};
+use polygate_kit::standalone::{ConfigArgs, Standalone};
 use tokio::io::AsyncBufReadExt;
 
 use crate::bulk::{self, BulkOptions};
@@ -36,48 +35,24 @@ pub struct StoreArgs {
     pub store: Option<String>,
 }
 
-/// `[subgraphs.telemetry]` and `server.data_dir` from the file and environment.
+/// `[subgraphs.telemetry]` and `server.data_dir` from the file and environment, as `serve`
+/// reads them, with `--store` on top.
 pub fn load_settings(args: &StoreArgs) -> anyhow::Result<(TelemetrySettings, PathBuf)> {
-    let required = args.config.config.is_some();
-    let path = args
-        .config
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("polygate.toml"));
-    let text = config::read_file(&path, required)?;
-    let env: BTreeMap<String, String> = std::env::vars()
-        .filter(|(k, _)| {
-            k.starts_with("POLYGATE_SERVER__") || k.starts_with("POLYGATE_SUBGRAPHS__TELEMETRY__")
-        })
-        .collect();
-    let mut known = vec!["server.data_dir".to_owned()];
-    known.extend(section_keys(
-        polygate_kit::subgraph::entry::<Telemetry>().as_ref(),
-    ));
-    let table = config::layered(&path.display().to_string(), &text, &env, &known)?;
-    let data_dir = table
-        .get("server")
-        .and_then(|s| s.get("data_dir"))
-        .and_then(|d| d.as_str())
-        .map_or_else(|| PathBuf::from("data"), PathBuf::from);
-    let mut section = table
-        .get("subgraphs")
-        .and_then(|s| s.get(crate::NAME))
-        .and_then(|s| s.as_table())
+    let standalone = Standalone::new(polygate_kit::subgraph::entry::<Telemetry>());
+    let loaded = standalone.load(&args.config)?;
+    let mut settings = loaded
+        .section
+        .settings
+        .get::<TelemetrySettings>()
         .cloned()
-        .unwrap_or_default();
-    section.remove(config::URL_KEY);
-    section.remove(config::LISTEN_KEY);
-    let mut settings: TelemetrySettings = toml::Value::Table(section)
-        .try_into()
-        .map_err(|e: toml::de::Error| anyhow::anyhow!("subgraphs.telemetry: {}", e.message()))?;
+        .ok_or_else(|| anyhow::anyhow!("subgraphs.telemetry: settings of another subgraph"))?;
     if let Some(store) = &args.store {
         settings.store = store.clone();
+        settings
+            .validate()
+            .map_err(|e| anyhow::anyhow!("--store: {}", e.message))?;
     }
-    settings
-        .validate()
-        .map_err(|e| anyhow::anyhow!("subgraphs.telemetry.{e}"))?;
-    Ok((settings, data_dir))
+    Ok((settings, loaded.data_dir))
 }
 
 async fn open(args: &StoreArgs) -> anyhow::Result<(Arc<dyn TelemetryStore>, TelemetrySettings)> {

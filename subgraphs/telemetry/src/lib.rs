@@ -104,7 +104,7 @@ pub fn opened(
     }
 }
 
-#[async_trait]
+#[async_trait(?Send)]
 impl Subgraph for Telemetry {
     type Settings = TelemetrySettings;
 
@@ -124,7 +124,9 @@ impl Subgraph for Telemetry {
     }
 
     async fn open(settings: &TelemetrySettings, ctx: OpenContext) -> anyhow::Result<Opened> {
-        let store = connect(settings, &ctx.data_dir).await?;
+        let store = connect(settings, &ctx.data_dir).await.map_err(|e| {
+            polygate_kit::subgraph::OpenError::at("store", "cannot open the store", e)
+        })?;
         tracing::info!(
             engine = store.engine(),
             edition = ?store.edition(),
