@@ -15,5 +15,6 @@ pub fn subgraphs() -> Vec<Arc<dyn AnySubgraph>> {
         entry::<polygate_session::Sessions>(),
         entry::<polygate_commerce::Commerce>(),
         entry::<polygate_org::Org>(),
+        entry::<polygate_telemetry::Telemetry>(),
     ]
 }

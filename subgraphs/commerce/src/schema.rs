@@ -34,7 +34,9 @@ pub use mutation::{AuthPayload, Mutation, RegisterInput};
 pub use order::{
     OrderItemInput, OrderLineNode, OrderLoader, OrderNode, OrderPage, PlaceOrderInput,
 };
-pub use product::{ProductLoader, ProductNode, ProductPage, RestockInput, SetPriceInput};
+pub use product::{
+    ProductBySkuLoader, ProductLoader, ProductNode, ProductPage, RestockInput, SetPriceInput,
+};
 pub use query::{Query, UserPage};
 pub use user::{UserByEmailLoader, UserLoader, UserNode};
 
@@ -52,6 +54,7 @@ pub fn build(
     let users = Batcher::new(UserLoader::new(store.clone()));
     let users_by_email = Batcher::new(UserByEmailLoader::new(store.clone()));
     let products = Batcher::new(ProductLoader::new(store.clone()));
+    let products_by_sku = Batcher::new(ProductBySkuLoader::new(store.clone()));
     let orders = Batcher::new(OrderLoader::new(store.clone()));
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
@@ -61,6 +64,7 @@ pub fn build(
         .data(users)
         .data(users_by_email)
         .data(products)
+        .data(products_by_sku)
         .data(orders)
         .finish()
 }
@@ -146,19 +150,19 @@ pub(crate) fn reader(ctx: &Context<'_>) -> Option<UserId> {
 }
 
 /// A batch-loader key: what to load and the reader it is loaded for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReadKey<I> {
     pub id: I,
     pub reader: Option<UserId>,
 }
 
 /// The ids of `keys` grouped by reader, one group per store call.
-pub(crate) fn by_reader<I: Copy>(keys: &[ReadKey<I>]) -> Vec<(Option<UserId>, Vec<I>)> {
+pub(crate) fn by_reader<I: Clone>(keys: &[ReadKey<I>]) -> Vec<(Option<UserId>, Vec<I>)> {
     let mut groups: Vec<(Option<UserId>, Vec<I>)> = Vec::new();
     for key in keys {
         match groups.iter_mut().find(|(reader, _)| *reader == key.reader) {
-            Some((_, ids)) => ids.push(key.id),
-            None => groups.push((key.reader, vec![key.id])),
+            Some((_, ids)) => ids.push(key.id.clone()),
+            None => groups.push((key.reader, vec![key.id.clone()])),
         }
     }
     groups
