@@ -84,18 +84,17 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-    for (version, sql) in MIGRATIONS {
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM _catalog_migrations WHERE version = ?")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(from_sqlx)?;
-        if done.is_some() {
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _catalog_migrations")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+    for &(version, sql) in MIGRATIONS {
+        if applied.contains(&version) {
             continue;
         }
-        sqlx::raw_sql(sql)
-            .execute(&mut *tx)
+        // A plain `&str` runs unprepared, every statement in it (`raw_sql` would do the same
+        // but its future is not `Send` for every lifetime, which `Subgraph::open` needs).
+        sqlx::Executor::execute(&mut *tx, sql)
             .await
             .map_err(from_sqlx)?;
         sqlx::query("INSERT INTO _catalog_migrations (version) VALUES (?)")

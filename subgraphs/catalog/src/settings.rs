@@ -1,0 +1,140 @@
+//! `[subgraphs.catalog]`: where the content lives, how it is read, and the cache in front.
+
+use serde::{Deserialize, Serialize};
+
+use polygate_kit::SettingsError;
+
+/// The catalog's settings; the default is the embedded store with the in-memory cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogSettings {
+    /// `embedded` (SQLite at `<data_dir>/catalog.db`), or a MongoDB URL: `mongodb://…` or
+    /// `mongodb+srv://…` (Atlas). Any URL option (`readPreference`, `w`, TLS) works as usual.
+    pub store: String,
+    /// MongoDB only: the database holding the `products`, `reviews` and `content_changes`
+    /// collections.
+    pub database: String,
+    /// MongoDB only: where reads go — `primary`, `primaryPreferred`, `secondary`,
+    /// `secondaryPreferred` or `nearest`. Writes always go to the primary; the outbox and
+    /// the read after a write always read the primary.
+    pub read_preference: String,
+    /// The cache in front of the store: `embedded` (in-process memory), `redis://…`,
+    /// `redis-cluster://host:port,host:port,…`, or `off`.
+    pub cache: String,
+    /// Life of a cached product document, in seconds (each entry gets ±10 % jitter).
+    pub cache_ttl_secs: u64,
+    /// Life of a cached `catalogSearch` page, in seconds (±10 % jitter).
+    pub page_ttl_secs: u64,
+    /// Store calls slower than this many milliseconds are logged and counted as slow.
+    pub slow_op_ms: u64,
+    /// How often the background migrator looks for documents in an old shape, in seconds.
+    pub migrate_every_secs: u64,
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        Self {
+            store: "embedded".into(),
+            database: "polygate_catalog".into(),
+            read_preference: "primary".into(),
+            cache: "embedded".into(),
+            cache_ttl_secs: 60,
+            page_ttl_secs: 15,
+            slow_op_ms: 100,
+            migrate_every_secs: 60,
+        }
+    }
+}
+
+/// The read preferences the driver accepts, by their names in MongoDB URLs.
+pub const READ_PREFERENCES: [&str; 5] = [
+    "primary",
+    "primaryPreferred",
+    "secondary",
+    "secondaryPreferred",
+    "nearest",
+];
+
+impl CatalogSettings {
+    pub fn is_embedded(&self) -> bool {
+        self.store == "embedded"
+    }
+
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let store_ok = self.is_embedded()
+            || self.store.starts_with("mongodb://")
+            || self.store.starts_with("mongodb+srv://");
+        if !store_ok {
+            return Err(SettingsError::new(
+                "store",
+                "use `embedded`, mongodb://… or mongodb+srv://…",
+            ));
+        }
+        let db_ok = (1..=63).contains(&self.database.len())
+            && !self
+                .database
+                .contains(['/', '\\', '.', ' ', '"', '$', '\0']);
+        if !db_ok {
+            return Err(SettingsError::new(
+                "database",
+                "1 to 63 characters without / \\ . space \" $",
+            ));
+        }
+        if !READ_PREFERENCES.contains(&self.read_preference.as_str()) {
+            return Err(SettingsError::new(
+                "read_preference",
+                format!("one of {}", READ_PREFERENCES.join(", ")),
+            ));
+        }
+        let cache_ok = matches!(self.cache.as_str(), "embedded" | "off")
+            || self.cache.starts_with("redis://")
+            || self.cache.starts_with("rediss://")
+            || self.cache.starts_with(polygate_kit::redis::CLUSTER_SCHEME);
+        if !cache_ok {
+            return Err(SettingsError::new(
+                "cache",
+                "use `embedded`, redis://…, redis-cluster://… or `off`",
+            ));
+        }
+        for (key, value) in [
+            ("cache_ttl_secs", self.cache_ttl_secs),
+            ("page_ttl_secs", self.page_ttl_secs),
+            ("slow_op_ms", self.slow_op_ms),
+            ("migrate_every_secs", self.migrate_every_secs),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::new(key, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_embedded_and_valid() {
+        let s = CatalogSettings::default();
+        assert!(s.is_embedded());
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_keys_are_named() {
+        let bad = |f: fn(&mut CatalogSettings)| {
+            let mut s = CatalogSettings::default();
+            f(&mut s);
+            s.validate().unwrap_err().key
+        };
+        assert_eq!(bad(|s| s.store = "postgres://x".into()), "store");
+        assert_eq!(
+            bad(|s| s.read_preference = "secondaryPrefered".into()),
+            "read_preference"
+        );
+        assert_eq!(bad(|s| s.cache = "memcached://x".into()), "cache");
+        assert_eq!(bad(|s| s.database = "a.b".into()), "database");
+        assert_eq!(bad(|s| s.page_ttl_secs = 0), "page_ttl_secs");
+    }
+}
