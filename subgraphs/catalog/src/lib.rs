@@ -20,6 +20,7 @@ use polygate_kit::{BackgroundTask, OpenContext, Opened, Placement, SettingsError
 pub mod clock;
 pub mod domain;
 pub mod feed;
+pub mod generator;
 pub mod metrics;
 pub mod migrator;
 pub mod probe;
@@ -51,7 +52,16 @@ pub async fn open_store(
                 .with_context(|| format!("cannot open the catalog at {}", path.display()))?,
         )
     } else {
-        anyhow::bail!("the MongoDB adapter is not built yet")
+        let url = polygate_kit::config::redact(&settings.store);
+        Arc::new(
+            store::MongoStore::connect(
+                &settings.store,
+                &settings.database,
+                &settings.read_preference,
+            )
+            .await
+            .with_context(|| format!("cannot open the catalog at {url}"))?,
+        )
     };
     Ok(base)
 }

@@ -20,10 +20,10 @@ use crate::domain::{
 
 pub mod conformance;
 pub mod document;
-// pub mod mongo;
+pub mod mongo;
 pub mod sqlite;
 
-// pub use mongo::MongoStore;
+pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
 /// Longest a single store call may take before it counts as `Unavailable`.

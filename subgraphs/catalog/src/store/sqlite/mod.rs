@@ -72,6 +72,12 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// SQLite's plan for the statement `search` runs for `query` (for the plan tests and the
+    /// design doc).
+    pub async fn explain_search(&self, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
+        reads::explain_search(self, query).await
+    }
 }
 
 /// Applies the pending migrations and records them, in one transaction.

@@ -34,8 +34,32 @@ pub(super) async fn search(
     store: &SqliteStore,
     query: &SearchQuery,
 ) -> Result<Vec<CatalogProduct>, StoreError> {
+    let rows = search_sql(query, "")
+        .build()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(from_sqlx)?;
+    rows.iter()
+        .map(|row| parse_product(&row.get::<String, _>(0)))
+        .collect()
+}
+
+/// SQLite's plan for a search, one line per step (`EXPLAIN QUERY PLAN`).
+pub(super) async fn explain_search(
+    store: &SqliteStore,
+    query: &SearchQuery,
+) -> Result<Vec<String>, StoreError> {
+    let rows = search_sql(query, "EXPLAIN QUERY PLAN ")
+        .build()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(rows.iter().map(|row| row.get::<String, _>(3)).collect())
+}
+
+fn search_sql<'q>(query: &SearchQuery, prefix: &str) -> QueryBuilder<'q, Sqlite> {
     let mut sql: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT p.doc FROM products p WHERE 1 = 1");
+        QueryBuilder::new(format!("{prefix}SELECT p.doc FROM products p WHERE 1 = 1"));
     if let Some(after) = &query.after {
         sql.push(" AND p.sku > ")
             .push_bind(after.as_str().to_owned());
@@ -78,14 +102,7 @@ pub(super) async fn search(
     }
     sql.push(" ORDER BY p.sku LIMIT ")
         .push_bind(i64::from(query.limit));
-    let rows = sql
-        .build()
-        .fetch_all(&store.pool)
-        .await
-        .map_err(from_sqlx)?;
-    rows.iter()
-        .map(|row| parse_product(&row.get::<String, _>(0)))
-        .collect()
+    sql
 }
 
 pub(super) async fn reviews(
