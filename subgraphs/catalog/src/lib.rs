@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use polygate_kit::feeds::ProductContentFeed;
 use polygate_kit::{BackgroundTask, OpenContext, Opened, Placement, SettingsError, Subgraph};
 
+pub mod cache;
 pub mod clock;
 pub mod domain;
 pub mod feed;
@@ -63,7 +64,18 @@ pub async fn open_store(
             .with_context(|| format!("cannot open the catalog at {url}"))?,
         )
     };
-    Ok(base)
+    let cache = cache::CacheSettings {
+        product_ttl: Duration::from_secs(settings.cache_ttl_secs),
+        page_ttl: Duration::from_secs(settings.page_ttl_secs),
+        ..Default::default()
+    };
+    let cached = cache::with_cache(base, &settings.cache, &cache).with_context(|| {
+        format!(
+            "cannot open the catalog cache {}",
+            polygate_kit::config::redact(&settings.cache)
+        )
+    })?;
+    Ok(cached)
 }
 
 #[async_trait]
