@@ -16,9 +16,11 @@ use futures::future::{BoxFuture, Shared};
 /// What one shared load yields: the values it found, by key.
 pub type Loaded<K, V, E> = Result<Arc<HashMap<K, V>>, E>;
 type Flight<K, V, E> = Shared<BoxFuture<'static, Loaded<K, V, E>>>;
+/// Running loads by key, each tagged with the id of the call that started it.
+type Flights<K, V, E> = HashMap<K, (u64, Flight<K, V, E>)>;
 
 pub struct SingleFlight<K, V, E> {
-    flights: Mutex<HashMap<K, (u64, Flight<K, V, E>)>>,
+    flights: Mutex<Flights<K, V, E>>,
     next: std::sync::atomic::AtomicU64,
 }
 
