@@ -20,6 +20,7 @@ use polygate_kit::{BackgroundTask, OpenContext, Opened, Placement, SettingsError
 pub mod cache;
 pub mod clock;
 pub mod domain;
+pub mod dump;
 pub mod feed;
 pub mod generator;
 pub mod metrics;

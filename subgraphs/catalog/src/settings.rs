@@ -138,3 +138,35 @@ mod tests {
         assert_eq!(bad(|s| s.page_ttl_secs = 0), "page_ttl_secs");
     }
 }
+
+/// `[subgraphs.catalog]` and `server.data_dir` as `serve` would read them (file, then
+/// `POLYGATE_*` variables), for the binary's own subcommands (`dump`, `restore`, `generate`).
+///
+/// Non-obvious: the kit's `Standalone::load` validates the whole configuration but hands back
+/// the section opaque, so the section is parsed again here into its type after that check.
+pub fn load(
+    standalone: &polygate_kit::standalone::Standalone,
+    args: &polygate_kit::standalone::ConfigArgs,
+) -> anyhow::Result<(CatalogSettings, std::path::PathBuf)> {
+    use polygate_kit::config;
+    let loaded = standalone.load(args)?;
+    let path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("polygate.toml"));
+    let text = config::read_file(&path, args.config.is_some())?;
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let entry = polygate_kit::subgraph::entry::<crate::Catalog>();
+    let mut known = polygate_kit::standalone::section_keys(entry.as_ref());
+    known.push("server.data_dir".into());
+    let mut table = config::layered(&path.display().to_string(), &text, &env, &known)?;
+    let mut section = table
+        .remove("subgraphs")
+        .and_then(|s| s.as_table().and_then(|s| s.get(crate::NAME)).cloned())
+        .and_then(|s| s.as_table().cloned())
+        .unwrap_or_default();
+    section.remove(config::URL_KEY);
+    section.remove(config::LISTEN_KEY);
+    let settings: CatalogSettings = toml::Value::Table(section).try_into()?;
+    Ok((settings, loaded.data_dir))
+}

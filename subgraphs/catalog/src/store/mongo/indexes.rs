@@ -66,14 +66,6 @@ pub(super) async fn ensure(store: &MongoStore) -> Result<(), StoreError> {
                 .partial_filter_expression(doc! { "variants.sku": { "$exists": true } })
                 .build(),
         ),
-        model(
-            doc! { "name": "text", "description": "text" },
-            IndexOptions::builder()
-                .name("product_text".to_owned())
-                .weights(doc! { "name": 3, "description": 1 })
-                .default_language("english".to_owned())
-                .build(),
-        ),
         model(doc! { "schemaVersion": 1 }, named("schema_version")),
     ];
     store
@@ -81,6 +73,25 @@ pub(super) async fn ensure(store: &MongoStore) -> Result<(), StoreError> {
         .create_indexes(products)
         .await
         .map_err(from_mongo)?;
+    let text = model(
+        doc! { "name": "text", "description": "text" },
+        IndexOptions::builder()
+            .name("product_text".to_owned())
+            .weights(doc! { "name": 3, "description": 1 })
+            .default_language("english".to_owned())
+            .build(),
+    );
+    if let Err(e) = store.products_primary.create_index(text).await {
+        // MongoDB makes an identical index again as a no-op; nx-27017 refuses ("constraint
+        // failed") once its text index exists. The index is there if a `$text` query runs.
+        let probe = store
+            .products_primary
+            .find_one(doc! { "$text": { "$search": "probe" } })
+            .await;
+        if probe.is_err() {
+            return Err(from_mongo(e));
+        }
+    }
     store
         .reviews_primary
         .create_index(model(
