@@ -110,35 +110,6 @@ impl CatalogSettings {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_is_embedded_and_valid() {
-        let s = CatalogSettings::default();
-        assert!(s.is_embedded());
-        s.validate().unwrap();
-    }
-
-    #[test]
-    fn bad_keys_are_named() {
-        let bad = |f: fn(&mut CatalogSettings)| {
-            let mut s = CatalogSettings::default();
-            f(&mut s);
-            s.validate().unwrap_err().key
-        };
-        assert_eq!(bad(|s| s.store = "postgres://x".into()), "store");
-        assert_eq!(
-            bad(|s| s.read_preference = "secondaryPrefered".into()),
-            "read_preference"
-        );
-        assert_eq!(bad(|s| s.cache = "memcached://x".into()), "cache");
-        assert_eq!(bad(|s| s.database = "a.b".into()), "database");
-        assert_eq!(bad(|s| s.page_ttl_secs = 0), "page_ttl_secs");
-    }
-}
-
 /// `[subgraphs.catalog]` and `server.data_dir` as `serve` would read them (file, then
 /// `POLYGATE_*` variables), for the binary's own subcommands (`dump`, `restore`, `generate`).
 ///
@@ -169,4 +140,33 @@ pub fn load(
     section.remove(config::LISTEN_KEY);
     let settings: CatalogSettings = toml::Value::Table(section).try_into()?;
     Ok((settings, loaded.data_dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_embedded_and_valid() {
+        let s = CatalogSettings::default();
+        assert!(s.is_embedded());
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_keys_are_named() {
+        let bad = |f: fn(&mut CatalogSettings)| {
+            let mut s = CatalogSettings::default();
+            f(&mut s);
+            s.validate().unwrap_err().key
+        };
+        assert_eq!(bad(|s| s.store = "postgres://x".into()), "store");
+        assert_eq!(
+            bad(|s| s.read_preference = "secondaryPrefered".into()),
+            "read_preference"
+        );
+        assert_eq!(bad(|s| s.cache = "memcached://x".into()), "cache");
+        assert_eq!(bad(|s| s.database = "a.b".into()), "database");
+        assert_eq!(bad(|s| s.page_ttl_secs = 0), "page_ttl_secs");
+    }
 }
