@@ -129,10 +129,28 @@ fn capitalised(word: &str) -> String {
 
 /// The stored document of generated product `n` (revision 1, a fixed time).
 pub fn document(n: u64) -> Value {
+    let sku = Sku::parse(&sku(n)).expect("generated SKUs are valid");
+    // 0 to 5 reviews, embedded as the latest ones (the bench's product page shows them).
+    let mut rating = crate::domain::RatingSummary::default();
+    let mut recent_reviews = Vec::new();
+    for r in 0..mix(n, 20) % 6 {
+        let stars = 1 + (mix(n, 21 + r) % 5) as i64;
+        let review = crate::domain::NewReview::new(
+            sku.clone(),
+            crate::domain::UserRef(format!("{}", 1_000 + mix(n, 30 + r) % 10_000)),
+            stars,
+            &format!("{stars} stars"),
+            "Generated for the benchmark.",
+            chrono::DateTime::from_timestamp(1_767_225_600 + (r as i64) * 60, 0).expect("in range"),
+        )
+        .expect("generated reviews are valid");
+        rating = rating.with(review.0.rating);
+        recent_reviews.insert(0, review.0);
+    }
     let product = CatalogProduct {
         content: content(n),
-        rating: Default::default(),
-        recent_reviews: Vec::new(),
+        rating,
+        recent_reviews,
         revision: 1,
         updated_at: chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("in range"),
         stored_version: CURRENT_VERSION,
