@@ -29,6 +29,7 @@ pub mod probe;
 pub mod schema;
 pub mod seed;
 pub mod settings;
+pub mod sharding;
 pub mod store;
 
 pub use settings::CatalogSettings;
