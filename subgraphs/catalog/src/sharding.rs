@@ -95,7 +95,8 @@ pub fn simulate(
     shards: usize,
     chunk_docs: u64,
 ) -> Placement {
-    let mut keyed: Vec<((u64, String), u64)> = (0..products).map(|n| (key.position(n), n)).collect();
+    let mut keyed: Vec<((u64, String), u64)> =
+        (0..products).map(|n| (key.position(n), n)).collect();
     keyed.sort();
     let chunks = products.div_ceil(chunk_docs).max(1) as usize;
     // Chunk boundaries: every chunk_docs-th key (ranged), equal hash ranges (hashed).

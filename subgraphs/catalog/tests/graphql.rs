@@ -247,6 +247,17 @@ async fn only_staff_edit_content_and_variant_skus_stay_unique() {
         json!([{"sku": "CUP-9-BLU"}])
     );
     assert_eq!(f.code(remove, json!({}), Some(staff())).await, "NOT_FOUND");
+    let rename = r#"mutation { renameBrand(from: "Trailhead", to: "Trailhead Outdoor") }"#;
+    assert_eq!(
+        f.code(rename, json!({}), Some(user("7"))).await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        f.ok(rename, json!({}), Some(staff())).await["renameBrand"],
+        2
+    );
+    let tent = f.ok(PRODUCT, json!({"sku": "TENT-2P"}), None).await;
+    assert_eq!(tent["catalogProduct"]["brand"], "Trailhead Outdoor");
     let delete = r#"mutation { deleteProductContent(sku: "CUP-9") }"#;
     assert_eq!(
         f.ok(delete, json!({}), Some(staff())).await["deleteProductContent"],

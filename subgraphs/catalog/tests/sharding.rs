@@ -33,18 +33,36 @@ fn the_shard_keys_place_the_catalog_as_the_design_argues() {
         );
     }
     let [hashed, ranged, compound, zoned] = [&results[0], &results[1], &results[2], &results[3]];
-    assert!(Placement::skew(&hashed.docs) < 1.05, "hashed spreads documents evenly");
-    assert!(Placement::skew(&hashed.inserts) < 1.1, "and new products too");
-    assert_eq!(hashed.shards_for_sku_read, 1, "a product by SKU is one shard");
-    assert_eq!(hashed.shards_for_category_search, SHARDS, "a category search asks all");
+    assert!(
+        Placement::skew(&hashed.docs) < 1.05,
+        "hashed spreads documents evenly"
+    );
+    assert!(
+        Placement::skew(&hashed.inserts) < 1.1,
+        "and new products too"
+    );
+    assert_eq!(
+        hashed.shards_for_sku_read, 1,
+        "a product by SKU is one shard"
+    );
+    assert_eq!(
+        hashed.shards_for_category_search, SHARDS,
+        "a category search asks all"
+    );
     assert_eq!(
         ranged.inserts.iter().filter(|n| **n > 0).count(),
         1,
         "increasing SKUs send every insert to one shard"
     );
-    assert_eq!(compound.shards_for_sku_read, SHARDS, "by SKU alone asks every shard");
+    assert_eq!(
+        compound.shards_for_sku_read, SHARDS,
+        "by SKU alone asks every shard"
+    );
     // Without zones the balancer spreads a category's consecutive chunks over the shards too.
     assert_eq!(compound.shards_for_category_search, SHARDS);
     assert_eq!(zoned.shards_for_category_search, 1, "with zones, one shard");
-    assert!(Placement::skew(&zoned.docs) > 1.15, "at the price of uneven shards");
+    assert!(
+        Placement::skew(&zoned.docs) > 1.15,
+        "at the price of uneven shards"
+    );
 }

@@ -196,6 +196,28 @@ impl CatalogStore for CachingStore {
         self.after_write(result, &[sku], true).await
     }
 
+    async fn rename_brand(
+        &self,
+        from: &str,
+        to: &str,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Sku>, StoreError> {
+        let result = self.inner.store.rename_brand(from, to, limit, now).await;
+        match &result {
+            Ok(renamed) if !renamed.is_empty() => {
+                self.invalidate(&renamed.iter().collect::<Vec<_>>(), true)
+                    .await
+            }
+            Ok(_) => {}
+            // Which products a timed-out rename touched is unknown: pages go now, and the
+            // retry the caller must make returns (and invalidates) whatever is left.
+            Err(StoreError::Unavailable(_)) => self.invalidate(&[], true).await,
+            Err(_) => {}
+        }
+        result
+    }
+
     async fn delete_content(&self, sku: &Sku, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let result = self.inner.store.delete_content(sku, now).await;
         self.after_write(result, &[sku], true).await

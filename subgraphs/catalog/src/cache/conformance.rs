@@ -76,7 +76,8 @@ pub async fn a_second_read_is_a_hit_and_skips_the_store(
     assert!(metrics.contains(r#"polygate_cache_hit_ratio{cache="catalog_product"}"#));
 }
 
-/// A content write, a variant change and a review each show on the very next read.
+/// A content write, a variant change, a review, a brand rename and a deletion each show on the
+/// very next read.
 pub async fn every_write_shows_on_the_next_read(
     store: Arc<dyn CatalogStore>,
     backend: Arc<dyn CacheBackend>,
@@ -106,7 +107,19 @@ pub async fn every_write_shows_on_the_next_read(
     cache.add_review(review).await.unwrap();
     assert_eq!(read(&cache, &sku).await.unwrap().rating.count, 1);
 
-    cache.delete_content(&sku, at(4)).await.unwrap();
+    let brand = crate::store::conformance::unique_word("brand");
+    let mut branded = content(&sku, &[], None, vec![], vec![]);
+    branded.brand = Some(brand.clone());
+    cache.upsert_content(branded, at(4)).await.unwrap();
+    read(&cache, &sku).await.unwrap();
+    cache
+        .rename_brand(&brand, "Renamed", 10, at(5))
+        .await
+        .unwrap();
+    let renamed = read(&cache, &sku).await.unwrap();
+    assert_eq!(renamed.content.brand.as_deref(), Some("Renamed"));
+
+    cache.delete_content(&sku, at(6)).await.unwrap();
     assert!(read(&cache, &sku).await.is_none());
 }
 

@@ -46,7 +46,7 @@ impl InvalidInput {
 
 /// `text` trimmed, refused when empty (unless `allow_empty`) or longer than `max` characters, or
 /// holding control characters other than newlines and tabs.
-pub(crate) fn bounded_text(
+pub fn bounded_text(
     field: &str,
     text: &str,
     max: usize,

@@ -82,6 +82,28 @@ impl Mutation {
         Ok(ProductNode::new(product))
     }
 
+    /// Renames a brand in every product that carries it (the name is copied into each product
+    /// document); staff only. Returns how many products were rewritten. Runs in batches of 100,
+    /// one transaction each, so readers may see both names until it returns.
+    async fn rename_brand(&self, ctx: &Context<'_>, from: String, to: String) -> Result<i32> {
+        staff_only(ctx, "rename brands")?;
+        let from = brand_name("from", &from)?;
+        let to = brand_name("to", &to)?;
+        let mut renamed = 0usize;
+        // Bounded: 10 000 batches of 100 is a million products.
+        for _ in 0..10_000 {
+            let batch = store(ctx)
+                .rename_brand(&from, &to, 100, now(ctx))
+                .await
+                .map_err(store_failed)?;
+            if batch.is_empty() {
+                break;
+            }
+            renamed += batch.len();
+        }
+        Ok(i32::try_from(renamed).unwrap_or(i32::MAX))
+    }
+
     /// Deletes a product's catalog content and its reviews; staff only. False when it had
     /// none.
     async fn delete_product_content(&self, ctx: &Context<'_>, sku: String) -> Result<bool> {
@@ -92,4 +114,8 @@ impl Mutation {
             .await
             .map_err(store_failed)
     }
+}
+
+fn brand_name(field: &str, raw: &str) -> Result<String> {
+    crate::domain::bounded_text(field, raw, crate::domain::limits::BRAND, false).map_err(bad_input)
 }

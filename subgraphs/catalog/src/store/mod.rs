@@ -105,6 +105,16 @@ pub trait CatalogStore: Send + Sync {
         variant_sku: &Sku,
         now: DateTime<Utc>,
     ) -> Result<CatalogProduct, StoreError>;
+    /// Renames a brand in every product that carries it (the brand name is copied into each
+    /// document), each rewritten product appended to the outbox; at most `limit` products per
+    /// call, in one transaction. Returns the SKUs rewritten: call again until none.
+    async fn rename_brand(
+        &self,
+        from: &str,
+        to: &str,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Sku>, StoreError>;
     /// Deletes a product's content and reviews and appends the deletion to the outbox; false
     /// when there was none.
     async fn delete_content(&self, sku: &Sku, now: DateTime<Utc>) -> Result<bool, StoreError>;

@@ -172,3 +172,50 @@ pub async fn deleting_content_removes_it_and_its_reviews(store: &dyn CatalogStor
 pub async fn ping_succeeds(store: &dyn CatalogStore) {
     store.ping().await.expect("ping");
 }
+
+/// Renaming a brand rewrites the copy in every product that carries it — in batches, each
+/// product once, each rewrite appended to the outbox — and leaves other brands alone.
+pub async fn renaming_a_brand_rewrites_every_copy_and_feeds_each_product(store: &dyn CatalogStore) {
+    let (old, new, other) = (unique_word("Old"), unique_word("New"), unique_word("Other"));
+    let mut carrying = Vec::new();
+    for n in 0..5 {
+        let sku = unique_sku(&format!("BR{n}"));
+        let mut c = plain(&sku);
+        c.brand = Some(old.clone());
+        put(store, c).await;
+        carrying.push(sku);
+    }
+    let bystander = unique_sku("BRX");
+    let mut c = plain(&bystander);
+    c.brand = Some(other.clone());
+    put(store, c).await;
+    let start = super::feed::last_position(store).await;
+
+    let mut renamed = Vec::new();
+    for _ in 0..10 {
+        let batch = store.rename_brand(&old, &new, 2, at(9)).await.unwrap();
+        assert!(batch.len() <= 2, "a batch respects its limit");
+        if batch.is_empty() {
+            break;
+        }
+        renamed.extend(batch);
+    }
+    renamed.sort();
+    carrying.sort();
+    assert_eq!(renamed, carrying);
+    for sku in &carrying {
+        let product = read(store, sku).await.unwrap();
+        assert_eq!(product.content.brand.as_deref(), Some(new.as_str()));
+        assert_eq!(product.revision, 2);
+    }
+    let untouched = read(store, &bystander).await.unwrap();
+    assert_eq!(untouched.content.brand.as_deref(), Some(other.as_str()));
+    let changes = store.content_changes_after(start, 100).await.unwrap();
+    let mut fed: Vec<Sku> = changes
+        .iter()
+        .filter(|c| carrying.contains(&c.sku))
+        .map(|c| c.sku.clone())
+        .collect();
+    fed.sort();
+    assert_eq!(fed, carrying, "each renamed product once on the feed");
+}

@@ -63,7 +63,7 @@ pub async fn every_content_change_and_deletion_appears_in_the_outbox_in_order(
 }
 
 /// The position of the newest outbox entry now (0 when empty).
-async fn last_position(store: &dyn CatalogStore) -> u64 {
+pub(super) async fn last_position(store: &dyn CatalogStore) -> u64 {
     let mut after = 0;
     loop {
         let batch = store.content_changes_after(after, 500).await.unwrap();

@@ -23,6 +23,7 @@ use crate::domain::{
 pub use content::{
     a_variant_sku_of_another_product_is_a_conflict, content_round_trips_by_sku,
     deleting_content_removes_it_and_its_reviews, ping_succeeds,
+    renaming_a_brand_rewrites_every_copy_and_feeds_each_product,
     upserting_again_replaces_content_and_keeps_the_rating, variants_are_added_replaced_and_removed,
 };
 pub use feed::every_content_change_and_deletion_appears_in_the_outbox_in_order;
@@ -53,6 +54,7 @@ macro_rules! catalog_store_checks {
             a_variant_sku_of_another_product_is_a_conflict,
             variants_are_added_replaced_and_removed,
             deleting_content_removes_it_and_its_reviews,
+            renaming_a_brand_rewrites_every_copy_and_feeds_each_product,
             search_filters_by_category_at_any_level_and_by_price,
             search_filters_by_attributes_as_text_and_as_numbers,
             search_finds_products_with_every_word_of_the_text,

@@ -202,6 +202,21 @@ impl CatalogStore for MongoStore {
         .await
     }
 
+    async fn rename_brand(
+        &self,
+        from: &str,
+        to: &str,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Sku>, StoreError> {
+        instrumented(
+            ENGINE,
+            "rename_brand",
+            writes::rename_brand(self, from, to, limit, now),
+        )
+        .await
+    }
+
     async fn delete_content(&self, sku: &Sku, _now: DateTime<Utc>) -> Result<bool, StoreError> {
         instrumented(ENGINE, "delete_content", writes::delete_content(self, sku)).await
     }

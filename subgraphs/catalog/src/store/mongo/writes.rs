@@ -48,6 +48,36 @@ pub(super) async fn edit_content(
     })
 }
 
+pub(super) async fn rename_brand(
+    store: &MongoStore,
+    from: &str,
+    to: &str,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Result<Vec<Sku>, StoreError> {
+    use futures::TryStreamExt;
+    in_transaction!(store, |session| {
+        let mut cursor = store
+            .products_primary
+            .find(doc! { "brand.name": from })
+            .sort(doc! { "_id": 1 })
+            .limit(limit as i64)
+            .session(&mut session)
+            .await?;
+        let carrying: Vec<Document> = cursor.stream(&mut session).try_collect().await?;
+        let mut renamed_skus = Vec::with_capacity(carrying.len());
+        for raw in &carrying {
+            let product = product_from_raw(to_json(raw.clone())).map_err(corrupt)?;
+            let mut content = product.content.clone();
+            content.brand = Some(to.to_owned());
+            let renamed = next_product(Some(product), content, now);
+            write_content(store, &mut session, &renamed).await?;
+            renamed_skus.push(renamed.content.sku);
+        }
+        Ok(renamed_skus)
+    })
+}
+
 pub(super) async fn delete_content(store: &MongoStore, sku: &Sku) -> Result<bool, StoreError> {
     in_transaction!(store, |session| {
         let deleted = store

@@ -48,6 +48,37 @@ pub(super) async fn edit_content(
     Ok(product)
 }
 
+pub(super) async fn rename_brand(
+    store: &SqliteStore,
+    from: &str,
+    to: &str,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Result<Vec<Sku>, StoreError> {
+    let mut tx = store.write().await?;
+    let carrying: Vec<String> = sqlx::query_scalar(
+        "SELECT doc FROM products WHERE json_extract(doc, '$.brand.name') = ? ORDER BY sku LIMIT ?",
+    )
+    .bind(from)
+    .bind(limit as i64)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    let mut renamed_skus = Vec::with_capacity(carrying.len());
+    for raw in &carrying {
+        let value = serde_json::from_str(raw).map_err(corrupt)?;
+        let product = product_from_raw(value).map_err(corrupt)?;
+        let mut content = product.content.clone();
+        content.brand = Some(to.to_owned());
+        let renamed = next_product(Some(product), content, now);
+        put_product(&mut tx, &renamed).await?;
+        append_change(&mut tx, &renamed.content.sku, Some(&renamed)).await?;
+        renamed_skus.push(renamed.content.sku);
+    }
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(renamed_skus)
+}
+
 pub(super) async fn delete_content(store: &SqliteStore, sku: &Sku) -> Result<bool, StoreError> {
     let mut tx = store.write().await?;
     // Reviews, categories, attributes and variant SKUs go with it (ON DELETE CASCADE).
