@@ -17,7 +17,7 @@ use anyhow::Context as _;
 
 use crate::capabilities::Capabilities;
 use crate::config::{self, ConfigError, SubgraphSection};
-use crate::subgraph::{AnySubgraph, OpenContext, Opened, Placement};
+use crate::subgraph::{AnySubgraph, OpenContext, Opened, Placement, describe_open_failure};
 
 /// The subcommands every subgraph binary has; a binary with more flattens these into its own.
 #[derive(clap::Subcommand)]
@@ -32,6 +32,9 @@ pub enum Command {
 pub struct ServeArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Bind here instead of the section's `listen` (default 127.0.0.1:<the subgraph's port>).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
     /// Load this subgraph's demo data on start (idempotent).
     #[arg(long)]
     pub seed_demo: bool,
@@ -51,19 +54,19 @@ struct Cli {
     command: Command,
 }
 
-/// A subgraph and the providers of the capabilities it uses.
+/// A subgraph and the subgraphs whose capabilities it uses, served elsewhere.
 #[derive(Clone)]
 pub struct Standalone {
     subgraph: Arc<dyn AnySubgraph>,
-    providers: Vec<Arc<dyn AnySubgraph>>,
+    remote_providers: Vec<&'static str>,
 }
 
 /// The configuration a standalone process runs with.
 #[derive(Debug)]
 pub struct Loaded {
     pub section: SubgraphSection,
-    /// Providers whose section is configured, with it.
-    pub providers: Vec<(Arc<dyn AnySubgraph>, SubgraphSection)>,
+    /// `url` of each remote provider whose section names one.
+    pub remote_providers: Vec<(&'static str, String)>,
     /// `server.data_dir` of the file, for embedded stores.
     pub data_dir: PathBuf,
 }
@@ -78,13 +81,14 @@ impl Standalone {
     pub fn new(subgraph: Arc<dyn AnySubgraph>) -> Self {
         Self {
             subgraph,
-            providers: Vec::new(),
+            remote_providers: Vec::new(),
         }
     }
 
-    /// A subgraph whose capabilities this one uses, opened when its section is configured.
-    pub fn with_provider(mut self, provider: Arc<dyn AnySubgraph>) -> Self {
-        self.providers.push(provider);
+    /// The subgraph `name` provides capabilities this one uses: when `[subgraphs.<name>] url` is
+    /// configured, they are reached at that service ([`crate::remote_capabilities`]).
+    pub fn with_remote_provider(mut self, name: &'static str) -> Self {
+        self.remote_providers.push(name);
         self
     }
 
@@ -141,8 +145,9 @@ impl Standalone {
         env: &BTreeMap<String, String>,
     ) -> Result<Loaded, ConfigError> {
         let mut known = vec!["server.data_dir".to_owned()];
-        for subgraph in std::iter::once(&self.subgraph).chain(&self.providers) {
-            known.extend(section_keys(subgraph.as_ref()));
+        known.extend(section_keys(self.subgraph.as_ref()));
+        for name in &self.remote_providers {
+            known.push(format!("subgraphs.{name}.{}", config::URL_KEY));
         }
         let mut table = config::layered(origin, text, env, &known)?;
         let data_dir = match table.get("server").and_then(|s| s.get("data_dir")) {
@@ -170,53 +175,57 @@ impl Standalone {
         };
         let own = take(self.subgraph.name())?.unwrap_or_default();
         let section = SubgraphSection::parse(self.subgraph.as_ref(), own)?;
-        let mut providers = Vec::new();
-        for provider in &self.providers {
-            if let Some(table) = take(provider.name())? {
-                let mut provider_section = SubgraphSection::parse(provider.as_ref(), table)?;
-                provider_section.url = None;
-                providers.push((provider.clone(), provider_section));
+        let mut remote_providers = Vec::new();
+        for name in &self.remote_providers {
+            let url = take(name)?.and_then(|mut table| table.remove(config::URL_KEY));
+            match url {
+                None => {}
+                Some(toml::Value::String(url)) => remote_providers.push((*name, url)),
+                Some(other) => {
+                    return Err(config::invalid(
+                        format!("subgraphs.{name}.{}", config::URL_KEY),
+                        format!("expected a string, got {other}"),
+                    ));
+                }
             }
         }
         Ok(Loaded {
             section,
-            providers,
+            remote_providers,
             data_dir,
         })
     }
 
-    /// Opens the configured providers and the subgraph; returns the subgraph and every probe.
-    pub async fn open(&self, loaded: &Loaded) -> anyhow::Result<(Opened, Vec<Opened>)> {
+    /// Opens the subgraph, given the capabilities of its configured remote providers; returns it
+    /// and the capabilities it provides itself.
+    pub async fn open(&self, loaded: &Loaded) -> anyhow::Result<(Opened, Capabilities)> {
         let capabilities = Capabilities::default();
-        let context = |placement| OpenContext {
-            data_dir: loaded.data_dir.clone(),
-            placement,
-            capabilities: capabilities.clone(),
-        };
-        let mut providers = Vec::new();
-        for (provider, section) in &loaded.providers {
-            prepare_data_dir(&loaded.data_dir, section.settings.embedded())?;
-            let opened = provider
-                .open(&section.settings, context(Placement::Remote))
-                .await
-                .with_context(|| format!("subgraphs.{}: cannot open its store", provider.name()))?;
-            providers.push(opened);
+        for (name, url) in &loaded.remote_providers {
+            crate::remote_capabilities::provide_remote(&capabilities, url)
+                .with_context(|| format!("subgraphs.{name}.url: `{url}`"))?;
         }
         prepare_data_dir(&loaded.data_dir, loaded.section.settings.embedded())?;
         let name = self.subgraph.name();
+        let before = capabilities.provided();
+        let context = OpenContext {
+            data_dir: loaded.data_dir.clone(),
+            placement: Placement::Standalone,
+            capabilities: capabilities.clone(),
+        };
         let opened = self
             .subgraph
-            .open(&loaded.section.settings, context(Placement::Standalone))
+            .open(&loaded.section.settings, context)
             .await
-            .with_context(|| format!("subgraphs.{name}: cannot open its store"))?;
-        Ok((opened, providers))
+            .map_err(|e| anyhow::anyhow!(describe_open_failure(name, &e)))?;
+        // Served at /capabilities: what the subgraph provides itself, not what it was given.
+        Ok((opened, capabilities.added_since(&before)))
     }
 
     /// `serve`: open, seed when asked, spawn background tasks, serve until Ctrl-C / SIGTERM.
     pub async fn serve(&self, args: ServeArgs) -> anyhow::Result<()> {
         crate::telemetry::init();
         let loaded = self.load(&args.config)?;
-        let (opened, providers) = self.open(&loaded).await?;
+        let (opened, provided) = self.open(&loaded).await?;
         let name = self.subgraph.name();
         if args.seed_demo
             && let Some(seed) = &opened.seed
@@ -229,17 +238,13 @@ impl Standalone {
                 "demo seed"
             );
         }
-        let mut probes = opened.probes;
-        for provider in providers {
-            probes.extend(provider.probes);
-            spawn_all(provider.tasks);
-        }
         spawn_all(opened.tasks);
         let schema = opened
             .schema
             .ok_or_else(|| anyhow::anyhow!("{name} opened without a schema"))?;
-        let app = crate::server::router(schema, probes);
-        crate::server::serve(app, loaded.section.listen, name).await?;
+        let app = crate::server::router(schema, opened.probes, &provided);
+        let listen = args.listen.unwrap_or(loaded.section.listen);
+        crate::server::serve(app, listen, name).await?;
         Ok(())
     }
 }
