@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-PORT="${POLYGATE_MONGODB_PORT:-57017}"
+PORT="${POLYGATE_SERVERS_MONGODB_PORT:-57017}"
 DIR="$SERVERS_DIR/mongodb-$PORT"
 # Pinned: the version SERVERS.md measured.
 NX_VERSION="0.8.1"

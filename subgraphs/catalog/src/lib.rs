@@ -12,9 +12,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use async_trait::async_trait;
+use polygate_kit::config::redact;
 use polygate_kit::feeds::ProductContentFeed;
+use polygate_kit::subgraph::OpenError;
 use polygate_kit::{BackgroundTask, OpenContext, Opened, Placement, SettingsError, Subgraph};
 
 pub mod cache;
@@ -49,38 +50,42 @@ pub async fn open_store(
     store::set_slow_operation_threshold(Duration::from_millis(settings.slow_op_ms));
     let base: Arc<dyn CatalogStore> = if settings.is_embedded() {
         let path = data_dir.join("catalog.db");
-        Arc::new(
-            SqliteStore::open(&path)
-                .await
-                .with_context(|| format!("cannot open the catalog at {}", path.display()))?,
-        )
-    } else {
-        let url = polygate_kit::config::redact(&settings.store);
-        Arc::new(
-            store::MongoStore::connect(
-                &settings.store,
-                &settings.database,
-                &settings.read_preference,
-            )
+        let store = SqliteStore::open(&path)
             .await
-            .with_context(|| format!("cannot open the catalog at {url}"))?,
+            .map_err(|e| OpenError::at("store", format!("cannot open `{}`", path.display()), e))?;
+        Arc::new(store)
+    } else {
+        let store = store::MongoStore::connect(
+            &settings.store,
+            &settings.database,
+            &settings.read_preference,
         )
+        .await
+        .map_err(|e| {
+            OpenError::at(
+                "store",
+                format!("cannot open `{}`", redact(&settings.store)),
+                e,
+            )
+        })?;
+        Arc::new(store)
     };
     let cache = cache::CacheSettings {
         product_ttl: Duration::from_secs(settings.cache_ttl_secs),
         page_ttl: Duration::from_secs(settings.page_ttl_secs),
         ..Default::default()
     };
-    let cached = cache::with_cache(base, &settings.cache, &cache).with_context(|| {
-        format!(
-            "cannot open the catalog cache {}",
-            polygate_kit::config::redact(&settings.cache)
+    let cached = cache::with_cache(base, &settings.cache, &cache).map_err(|e| {
+        OpenError::at(
+            "cache",
+            format!("cannot open `{}`", redact(&settings.cache)),
+            e,
         )
     })?;
     Ok(cached)
 }
 
-#[async_trait]
+#[async_trait(?Send)]
 impl Subgraph for Catalog {
     type Settings = CatalogSettings;
 

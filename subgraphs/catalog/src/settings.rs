@@ -46,6 +46,15 @@ impl Default for CatalogSettings {
     }
 }
 
+/// `embedded`, `off`, a Redis URL, or a Redis Cluster URL with several `host:port`s (which
+/// `config::check_store` refuses: a URL has one port).
+fn check_cache(cache: &str) -> Result<(), String> {
+    match polygate_kit::redis::cluster_builder(cache) {
+        Some(builder) => builder.map(|_| ()),
+        None => polygate_kit::config::check_store(cache, &["off", "redis", "rediss"]),
+    }
+}
+
 /// The read preferences the driver accepts, by their names in MongoDB URLs.
 pub const READ_PREFERENCES: [&str; 5] = [
     "primary",
@@ -57,19 +66,12 @@ pub const READ_PREFERENCES: [&str; 5] = [
 
 impl CatalogSettings {
     pub fn is_embedded(&self) -> bool {
-        self.store == "embedded"
+        self.store == polygate_kit::config::EMBEDDED
     }
 
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let store_ok = self.is_embedded()
-            || self.store.starts_with("mongodb://")
-            || self.store.starts_with("mongodb+srv://");
-        if !store_ok {
-            return Err(SettingsError::new(
-                "store",
-                "use `embedded`, mongodb://… or mongodb+srv://…",
-            ));
-        }
+        polygate_kit::config::check_store(&self.store, &["mongodb", "mongodb+srv"])
+            .map_err(|m| SettingsError::new("store", m))?;
         let db_ok = (1..=63).contains(&self.database.len())
             && !self
                 .database
@@ -86,16 +88,7 @@ impl CatalogSettings {
                 format!("one of {}", READ_PREFERENCES.join(", ")),
             ));
         }
-        let cache_ok = matches!(self.cache.as_str(), "embedded" | "off")
-            || self.cache.starts_with("redis://")
-            || self.cache.starts_with("rediss://")
-            || self.cache.starts_with(polygate_kit::redis::CLUSTER_SCHEME);
-        if !cache_ok {
-            return Err(SettingsError::new(
-                "cache",
-                "use `embedded`, redis://…, redis-cluster://… or `off`",
-            ));
-        }
+        check_cache(&self.cache).map_err(|m| SettingsError::new("cache", m))?;
         for (key, value) in [
             ("cache_ttl_secs", self.cache_ttl_secs),
             ("page_ttl_secs", self.page_ttl_secs),
@@ -151,6 +144,30 @@ mod tests {
         let s = CatalogSettings::default();
         assert!(s.is_embedded());
         s.validate().unwrap();
+    }
+
+    #[test]
+    fn every_documented_store_and_cache_form_is_accepted() {
+        for (store, cache) in [
+            ("embedded", "embedded"),
+            (
+                "mongodb://u:p@127.0.0.1:27017/?replicaSet=rs0",
+                "redis://127.0.0.1:6379",
+            ),
+            (
+                "mongodb+srv://u:p@cluster0.example.mongodb.net",
+                "redis-cluster://127.0.0.1:7000,127.0.0.1:7001",
+            ),
+            ("embedded", "off"),
+        ] {
+            let s = CatalogSettings {
+                store: store.into(),
+                cache: cache.into(),
+                ..CatalogSettings::default()
+            };
+            s.validate()
+                .unwrap_or_else(|e| panic!("{store} {cache}: {e}"));
+        }
     }
 
     #[test]
