@@ -24,8 +24,10 @@ case "${1:-}" in
     fi
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
       mkdir -p "$DIR/data"
+      # Its own pid and log files: nx-27017 refuses to start while its default pid file
+      # (/tmp/nx_27017.pid) names a live process, i.e. any other instance on the machine.
       nohup nx-27017 --data-dir "$DIR/data" --host 127.0.0.1 -p "$PORT" --threaded \
-        >"$DIR/server.log" 2>&1 &
+        --pid-file "$DIR/nx.pid" --log-file "$DIR/nx.log" >"$DIR/server.log" 2>&1 &
       echo $! >"$DIR/server.pid"
     else
       exec 3>&- 3<&- || true
