@@ -91,13 +91,24 @@ impl Subgraph for Catalog {
 
     const NAME: &'static str = NAME;
     const DEFAULT_PORT: u16 = 4004;
+    /// The gateway opens the store even when the catalog runs as its own service: search (in the
+    /// gateway) reads the content feed, the outbox, from the store the service writes.
+    const OPEN_WHEN_REMOTE: bool = true;
 
     fn sdl() -> String {
         schema::sdl()
     }
 
-    fn validate(settings: &CatalogSettings, _remote: bool) -> Result<(), SettingsError> {
-        settings.validate()
+    fn validate(settings: &CatalogSettings, remote: bool) -> Result<(), SettingsError> {
+        settings.validate()?;
+        if remote && settings.is_embedded() {
+            return Err(SettingsError::new(
+                "store",
+                "must be a shared MongoDB store when subgraphs.catalog.url is set: the gateway \
+                 reads the search feed (the outbox) from the store the catalog service writes",
+            ));
+        }
+        Ok(())
     }
 
     fn embedded(settings: &CatalogSettings) -> bool {
@@ -113,14 +124,22 @@ impl Subgraph for Catalog {
                 as Arc<dyn polygate_kit::SubgraphSchema>
         });
         let every = Duration::from_secs(settings.migrate_every_secs);
+        // Opened only for the feed when remote: the service runs the migrator and owns the seed.
+        let serving = ctx.placement != Placement::Remote;
         Ok(Opened {
             schema,
             probes: vec![probe::probe(store.clone())],
-            tasks: vec![BackgroundTask::new(
-                "catalog/schema-migrator",
-                migrator::run(store.clone(), every),
-            )],
-            seed: Some(Arc::new(seed::CatalogSeed(store))),
+            tasks: serving
+                .then(|| {
+                    BackgroundTask::new(
+                        "catalog/schema-migrator",
+                        migrator::run(store.clone(), every),
+                    )
+                })
+                .into_iter()
+                .collect(),
+            seed: serving
+                .then(|| Arc::new(seed::CatalogSeed(store)) as Arc<dyn polygate_kit::DemoSeed>),
         })
     }
 }

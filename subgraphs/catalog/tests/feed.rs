@@ -83,3 +83,29 @@ async fn every_content_change_and_deletion_appears_on_the_feed_in_order() {
     let tent = changes.last().unwrap();
     assert_eq!((tent.title.as_str(), tent.tags.len()), ("", 0));
 }
+
+#[tokio::test]
+async fn a_catalog_served_elsewhere_is_opened_for_its_feed_only() {
+    let settings = polygate_catalog::CatalogSettings::default();
+    let err = Catalog::validate(&settings, true).unwrap_err();
+    assert_eq!(
+        err.key, "store",
+        "an embedded store cannot be shared with a remote service"
+    );
+
+    let capabilities = Capabilities::default();
+    let data_dir = std::env::temp_dir().join(unique_name("polygate_catalog_remote"));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let opened = Catalog::open(
+        &settings,
+        OpenContext {
+            data_dir,
+            placement: Placement::Remote,
+            capabilities: capabilities.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(opened.schema.is_none() && opened.tasks.is_empty() && opened.seed.is_none());
+    assert!(capabilities.get::<dyn ProductContentFeed>().is_some());
+}

@@ -43,7 +43,84 @@ fn named(name: &str) -> IndexOptions {
     IndexOptions::builder().name(name.to_owned()).build()
 }
 
+/// The `$jsonSchema` of `products`: permissive enough for every stored version (a version-1
+/// document restored from a dump must still be accepted), strict on what any reader relies on.
+fn products_schema() -> Document {
+    doc! { "$jsonSchema": {
+        "bsonType": "object",
+        "required": ["_id", "name"],
+        "properties": {
+            "_id": { "bsonType": "string", "maxLength": 64 },
+            "sku": { "bsonType": "string", "maxLength": 64 },
+            "schemaVersion": { "bsonType": ["int", "long"], "minimum": 1 },
+            "name": { "bsonType": "string", "maxLength": 200 },
+            "description": { "bsonType": "string", "maxLength": 10_000 },
+            "attributes": {
+                "bsonType": "array",
+                "maxItems": 100,
+                "items": {
+                    "bsonType": "object",
+                    "required": ["k", "v"],
+                    "properties": {
+                        "k": { "bsonType": "string", "maxLength": 40 },
+                        "v": { "bsonType": ["string", "double", "int", "long"] },
+                    },
+                },
+            },
+            "variants": { "bsonType": "array", "maxItems": 100 },
+            "recentReviews": { "bsonType": "array", "maxItems": 5 },
+        },
+    } }
+}
+
+fn reviews_schema() -> Document {
+    doc! { "$jsonSchema": {
+        "bsonType": "object",
+        "required": ["_id", "sku", "authorId", "rating", "title", "createdAtMs"],
+        "properties": {
+            "rating": { "bsonType": ["int", "long"], "minimum": 1, "maximum": 5 },
+            "title": { "bsonType": "string", "maxLength": 120 },
+            "body": { "bsonType": "string", "maxLength": 4_000 },
+        },
+    } }
+}
+
+/// Puts the `$jsonSchema` validators on `products` and `reviews` (creating them if need be).
+/// Returns whether the server took them; a server that refuses `collMod` with a validator still
+/// has the same rules enforced by the domain types.
+async fn ensure_validators(db: &mongodb::Database) -> bool {
+    let mut accepted = true;
+    for (collection, schema) in [
+        ("products", products_schema()),
+        ("reviews", reviews_schema()),
+    ] {
+        let modified = db
+            .run_command(doc! {
+                "collMod": collection,
+                "validator": schema.clone(),
+                "validationLevel": "moderate",
+                "validationAction": "error",
+            })
+            .await;
+        let outcome = match modified {
+            Ok(_) => Ok(()),
+            // NamespaceNotFound: the collection is created with its validator.
+            Err(e) if super::errors::code(&e) == Some(26) => {
+                db.create_collection(collection).validator(schema).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            tracing::info!(collection, error = %e, "catalog: the server refused a $jsonSchema validator");
+            accepted = false;
+        }
+    }
+    accepted
+}
+
 pub(super) async fn ensure(store: &MongoStore) -> Result<(), StoreError> {
+    let validators = ensure_validators(&store.db).await;
+    tracing::debug!(validators, "catalog: collection validators");
     // Category + price range: equality on the category, then the sort key (sku, for keyset
     // pages), then the range on the price (the ESR rule), so a page is read in index order.
     let products = [
