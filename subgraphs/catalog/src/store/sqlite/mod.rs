@@ -28,10 +28,16 @@ use crate::domain::{
 const ENGINE: &str = "sqlite";
 
 /// The migrations, compiled in (the workspace leaves sqlx's `macros` feature off).
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../../../../sql/catalog/sqlite/0001_catalog.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../../../sql/catalog/sqlite/0001_catalog.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../../../sql/catalog/sqlite/0002_text_by_rowid.sql"),
+    ),
+];
 
 pub struct SqliteStore {
     pool: SqlitePool,

@@ -81,7 +81,15 @@ pub(super) async fn rename_brand(
 
 pub(super) async fn delete_content(store: &SqliteStore, sku: &Sku) -> Result<bool, StoreError> {
     let mut tx = store.write().await?;
-    // Reviews, categories, attributes and variant SKUs go with it (ON DELETE CASCADE).
+    // The text row first, by its id (the id row goes with the product).
+    sqlx::query(
+        "DELETE FROM product_text WHERE rowid = (SELECT id FROM product_ids WHERE sku = ?)",
+    )
+    .bind(sku.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    // Reviews, categories, attributes, variant SKUs and the id go with it (ON DELETE CASCADE).
     let deleted = sqlx::query("DELETE FROM products WHERE sku = ?")
         .bind(sku.as_str())
         .execute(&mut *tx)
@@ -90,11 +98,6 @@ pub(super) async fn delete_content(store: &SqliteStore, sku: &Sku) -> Result<boo
         .rows_affected()
         > 0;
     if deleted {
-        sqlx::query("DELETE FROM product_text WHERE sku = ?")
-            .bind(sku.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
         append_change(&mut tx, sku, None).await?;
     }
     tx.commit().await.map_err(from_sqlx)?;
@@ -293,12 +296,7 @@ async fn write_derived(
 ) -> Result<(), StoreError> {
     let c = &product.content;
     let sku = c.sku.as_str();
-    for table in [
-        "product_categories",
-        "product_attributes",
-        "variant_skus",
-        "product_text",
-    ] {
+    for table in ["product_categories", "product_attributes", "variant_skus"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE sku = ?"))
             .bind(sku)
             .execute(&mut **tx)
@@ -347,7 +345,24 @@ async fn write_derived(
                 other => other,
             })?;
     }
-    sqlx::query("INSERT INTO product_text (sku, name, description) VALUES (?, ?, ?)")
+    // The text row by the product's integer id: FTS5 finds rows by rowid, not by `sku`.
+    sqlx::query("INSERT OR IGNORE INTO product_ids (sku) VALUES (?)")
+        .bind(sku)
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM product_ids WHERE sku = ?")
+        .bind(sku)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    sqlx::query("DELETE FROM product_text WHERE rowid = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    sqlx::query("INSERT INTO product_text (rowid, sku, name, description) VALUES (?, ?, ?, ?)")
+        .bind(id)
         .bind(sku)
         .bind(&c.name)
         .bind(&c.description)
