@@ -150,8 +150,19 @@ pub fn key_paths(prefix: &str, value: &impl serde::Serialize) -> Vec<String> {
     out
 }
 
-/// The candidate closest to `name` by edit distance, if any is reasonably close.
+/// The candidate `name` most likely meant: one whose last key is all of `name`'s path (the
+/// shortest such, `POLYGATE_LISTEN` → `POLYGATE_SERVER__LISTEN`), else the closest by edit
+/// distance if it is reasonably close.
 pub fn nearest(name: &str, candidates: impl IntoIterator<Item = String>) -> Option<String> {
+    let candidates: Vec<String> = candidates.into_iter().collect();
+    let path = name.strip_prefix(ENV_PREFIX).unwrap_or(name);
+    let same_leaf = candidates
+        .iter()
+        .filter(|c| c.ends_with(&format!("__{path}")))
+        .min_by_key(|c| c.len());
+    if let Some(found) = same_leaf {
+        return Some(found.clone());
+    }
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, &c), c))

@@ -3,10 +3,11 @@
 //! The binary of each subgraph is this runner given that subgraph's value. It reads the same
 //! `polygate.toml` as the gateway (`--config` or `POLYGATE_CONFIG`, then `POLYGATE_*` variables),
 //! takes its own `[subgraphs.<name>]` section, binds `listen`, and serves `/graphql`, `/health`,
-//! `/ready` and `/metrics`. Non-obvious: a subgraph that uses another's capability (commerce's
-//! `login` issues session tokens) names that subgraph as a *provider*; the provider's stores are
-//! opened from its own section, but only when the file or environment configures that section, so
-//! a service never silently issues tokens into a store nobody else reads.
+//! `/ready` and `/metrics`, plus `/capabilities/…` for what it lends other services. Non-obvious:
+//! a subgraph that uses another's capability (commerce's `login` issues session tokens) names
+//! that subgraph as a *remote provider*, reached at the `url` of its section
+//! ([`crate::remote_capabilities`]); with no `url` configured the capability is simply absent,
+//! so a service never issues tokens into a store of its own that nobody else reads.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -94,7 +95,7 @@ impl Standalone {
 
     /// Parses the command line and runs [`Command`]: the whole `main` of a subgraph binary.
     pub fn main(self) -> ExitCode {
-        let cli = <Cli as clap::Parser>::parse_from(std::env::args_os().collect::<Vec<_>>());
+        let cli = <Cli as clap::Parser>::parse();
         let runtime = match tokio::runtime::Runtime::new() {
             Ok(runtime) => runtime,
             Err(e) => {
@@ -272,5 +273,94 @@ pub fn spawn_all(tasks: Vec<crate::subgraph::BackgroundTask>) {
     for task in tasks {
         tracing::debug!(task = task.name, "starting background task");
         tokio::spawn(task.run);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::subgraph::{SettingsError, Subgraph, entry};
+
+    struct Tiny;
+
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct TinySettings {
+        store: String,
+    }
+
+    #[async_trait(?Send)]
+    impl Subgraph for Tiny {
+        type Settings = TinySettings;
+        const NAME: &'static str = "tiny";
+        const DEFAULT_PORT: u16 = 4090;
+
+        fn sdl() -> String {
+            String::new()
+        }
+
+        fn validate(s: &TinySettings, _remote: bool) -> Result<(), SettingsError> {
+            match s.store.as_str() {
+                "" | "memory" => Ok(()),
+                _ => Err(SettingsError::new("store", "must be memory")),
+            }
+        }
+
+        fn embedded(_: &TinySettings) -> bool {
+            true
+        }
+
+        async fn open(_: &TinySettings, _: OpenContext) -> anyhow::Result<Opened> {
+            anyhow::bail!("not opened in these tests")
+        }
+    }
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Standalone::new(entry::<Tiny>())
+            .with_remote_provider("session")
+            .load_from("polygate.toml", text, &env)
+    }
+
+    #[test]
+    fn a_service_listens_on_its_default_port_unless_its_section_says_otherwise() {
+        let loaded = load("", &[]).unwrap();
+        assert_eq!(loaded.section.listen.to_string(), "127.0.0.1:4090");
+        assert_eq!(loaded.data_dir, PathBuf::from("data"));
+        let loaded = load("", &[("POLYGATE_SUBGRAPHS__TINY__LISTEN", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(loaded.section.listen.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn a_remote_provider_is_reached_at_its_url_and_the_rest_of_its_section_is_not_read() {
+        let loaded = load(
+            "[subgraphs.session]\nurl = \"http://sessions:4002/graphql\"\nstore = \"anything\"\n\
+             [subgraphs.other]\nwhatever = 1\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.remote_providers,
+            [("session", "http://sessions:4002/graphql".to_owned())]
+        );
+        assert!(load("", &[]).unwrap().remote_providers.is_empty());
+    }
+
+    #[test]
+    fn its_own_section_is_validated_by_the_subgraph_and_named_in_errors() {
+        let err = load("[subgraphs.tiny]\nstore = \"disk\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("subgraphs.tiny.store"), "{err}");
+        let err = load("", &[("POLYGATE_LISTEN", "0.0.0.0:1")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("POLYGATE_SUBGRAPHS__TINY__LISTEN"), "{err}");
     }
 }

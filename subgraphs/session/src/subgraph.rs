@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use polygate_kit::auth::{RateLimiter, SessionIssuer, TokenVerifier};
 use polygate_kit::config::{EMBEDDED, check_store, redact};
 use polygate_kit::{
-    OpenContext, OpenError, Opened, Placement, SettingsError, Subgraph, SubgraphSchema,
+    BackgroundTask, OpenContext, OpenError, Opened, Placement, SettingsError, Subgraph,
+    SubgraphSchema,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,10 @@ pub struct SessionSettings {
     /// How long a token the store validated is trusted before asking again; 0 asks every time.
     /// At most half the idle timeout is used, so a session in use never idles out.
     pub validation_cache_ms: u64,
+    /// Most live sessions one user holds; a sign-in past it ends the least recently used one.
+    pub max_sessions_per_user: u32,
+    /// With a Redis store: how often every node's `INFO` is read into `/metrics`; 0 = off.
+    pub redis_health_interval_secs: u64,
 }
 
 impl Default for SessionSettings {
@@ -46,6 +51,8 @@ impl Default for SessionSettings {
             idle_timeout_secs: 30 * 60,
             absolute_lifetime_secs: 12 * 60 * 60,
             validation_cache_ms: 1_000,
+            max_sessions_per_user: crate::store::DEFAULT_MAX_SESSIONS_PER_USER,
+            redis_health_interval_secs: crate::store::redis::health::DEFAULT_INTERVAL.as_secs(),
         }
     }
 }
@@ -55,6 +62,7 @@ impl SessionSettings {
         SessionPolicy {
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             absolute_lifetime: Duration::from_secs(self.absolute_lifetime_secs),
+            max_sessions_per_user: self.max_sessions_per_user,
         }
     }
 
@@ -104,6 +112,13 @@ impl Subgraph for Sessions {
                 return Err(SettingsError::new(key, "must be greater than 0"));
             }
         }
+        let cap = crate::store::MAX_SESSIONS_PER_USER_LIMIT;
+        if !(1..=cap).contains(&settings.max_sessions_per_user) {
+            return Err(SettingsError::new(
+                "max_sessions_per_user",
+                format!("must be within 1..={cap}"),
+            ));
+        }
         Ok(())
     }
 
@@ -134,12 +149,20 @@ impl Subgraph for Sessions {
         ctx.capabilities.provide::<dyn TokenVerifier>(verifier);
         ctx.capabilities.provide::<dyn RateLimiter>(auth.clone());
         ctx.capabilities.provide::<dyn SessionIssuer>(auth);
+        let mut tasks = Vec::new();
+        // A gateway that only checks tokens in the store leaves its health to the service.
+        if ctx.placement != Placement::Remote && settings.redis_health_interval_secs > 0 {
+            let every = Duration::from_secs(settings.redis_health_interval_secs);
+            if let Some(health) = crate::store::redis::health::task(url, every)? {
+                tasks.push(BackgroundTask::new("session/redis-health", health));
+            }
+        }
         let schema = (ctx.placement != Placement::Remote)
             .then(|| Arc::new(crate::schema(store)) as Arc<dyn SubgraphSchema>);
         Ok(Opened {
             schema,
             probes: vec![probe],
-            tasks: Vec::new(),
+            tasks,
             seed: None,
         })
     }
