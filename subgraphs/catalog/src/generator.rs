@@ -170,7 +170,19 @@ pub async fn load(
     while start < to {
         let end = (start + batch.max(1)).min(to);
         let docs: Vec<Value> = (start..end).map(document).collect();
-        store.import_documents(Collection::Products, docs).await?;
+        // A batch that timed out on a busy machine is sent again: an import replaces by `_id`,
+        // so a batch that did commit only gains a second outbox entry per product.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match store.import_documents(Collection::Products, docs.clone()).await {
+                Err(StoreError::Unavailable(_)) if attempt < 4 => continue,
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
         progress(end - from);
         start = end;
     }
