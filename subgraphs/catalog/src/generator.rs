@@ -175,7 +175,10 @@ pub async fn load(
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match store.import_documents(Collection::Products, docs.clone()).await {
+            match store
+                .import_documents(Collection::Products, docs.clone())
+                .await
+            {
                 Err(StoreError::Unavailable(_)) if attempt < 4 => continue,
                 other => {
                     other?;
