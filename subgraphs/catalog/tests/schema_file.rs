@@ -1,0 +1,12 @@
+//! `schema/catalog.graphql` is what the code serves (regenerate it with
+//! `cargo run -p polygate-catalog -- schema > schema/catalog.graphql`).
+
+#[test]
+fn the_committed_sdl_matches_the_code() {
+    let committed = include_str!("../../../schema/catalog.graphql");
+    assert_eq!(
+        committed,
+        polygate_catalog::schema::sdl(),
+        "schema/catalog.graphql is out of date"
+    );
+}
