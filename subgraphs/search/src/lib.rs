@@ -57,9 +57,29 @@ pub async fn open_store(
             })?;
         Ok(Arc::new(store))
     } else {
-        anyhow::bail!(
-            "subgraphs.search.store: the Qdrant adapter is not built into this version; use `embedded`"
+        let url = settings.store.trim();
+        let layout = store::QdrantLayout {
+            shards: settings.qdrant.shards,
+            replication_factor: settings.qdrant.replication_factor,
+            on_disk_vectors: settings.qdrant.on_disk_vectors,
+        };
+        let store = store::QdrantStore::connect(
+            url,
+            Some(settings.api_key.as_str()),
+            &settings.collection_prefix,
+            layout,
+            Duration::from_secs(settings.qdrant.timeout_secs.max(1)),
+            INITIAL_COLLECTION,
+            &spec,
         )
+        .await
+        .with_context(|| {
+            format!(
+                "cannot use the Qdrant at {}",
+                polygate_kit::config::redact(url)
+            )
+        })?;
+        Ok(Arc::new(store))
     }
 }
 

@@ -60,12 +60,11 @@ pub async fn reindex(
     }
     store.create_collection(&name, &options.spec).await?;
 
-    let mut after: Option<DocumentId> = None;
+    let mut cursor: Option<String> = None;
     let mut documents = 0u64;
     loop {
-        let page = store.list_documents(after.as_ref(), PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id.clone());
+        let listed = store.list_documents(cursor.as_deref(), PAGE).await?;
+        let page = listed.documents;
         let name = name.as_str();
         let results: Vec<Result<bool, ServiceError>> = futures::stream::iter(page.clone())
             .map(|doc| async move { service.index(&doc, Some(name)).await })
@@ -79,8 +78,9 @@ pub async fn reindex(
         if let Some(progress) = &options.progress {
             progress(documents);
         }
-        if page.len() < PAGE {
-            break;
+        match listed.next {
+            Some(next) => cursor = Some(next),
+            None => break,
         }
     }
 

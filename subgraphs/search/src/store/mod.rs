@@ -25,8 +25,10 @@ use crate::domain::{Document, DocumentId, Filter, NewDocument, PointId, Source, 
 
 pub mod conformance;
 pub mod embedded;
+pub mod qdrant;
 
 pub use embedded::EmbeddedStore;
+pub use qdrant::{QdrantLayout, QdrantStore};
 
 /// The alias searches and indexing go through.
 pub const ACTIVE: &str = "chunks";
@@ -152,6 +154,14 @@ pub struct IndexStats {
     pub graph_memory_bytes: u64,
 }
 
+/// One page of [`SearchStore::list_documents`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentPage {
+    pub documents: Vec<Document>,
+    /// The cursor of the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
 /// A document changed or deleted at or after some instant, for a rebuild's catch-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -171,12 +181,13 @@ pub trait SearchStore: Send + Sync {
     async fn delete_document(&self, id: &DocumentId, now_ms: i64) -> Result<bool, StoreError>;
     /// The documents among `ids` that exist, in any order, in one call.
     async fn documents_by_ids(&self, ids: &[DocumentId]) -> Result<Vec<Document>, StoreError>;
-    /// Up to `limit` documents with ids above `after`, in id order.
+    /// Up to `limit` documents from the page `cursor` names (the first page when `None`), in an
+    /// order the adapter chooses but keeps: every document appears once over all pages.
     async fn list_documents(
         &self,
-        after: Option<&DocumentId>,
+        cursor: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<Document>, StoreError>;
+    ) -> Result<DocumentPage, StoreError>;
     /// Up to `limit` documents whose current version is not indexed, oldest change first.
     async fn pending_documents(&self, limit: usize) -> Result<Vec<Document>, StoreError>;
     /// Documents written or deleted at or after `since_ms`, at most `limit`.

@@ -5,7 +5,7 @@ use sqlx::Row;
 use super::EmbeddedStore;
 use super::rows::{DOCUMENT_COLUMNS, document, from_sqlx, tags_json};
 use crate::domain::{Document, DocumentId, NewDocument};
-use crate::store::{Change, PutOutcome, StoreError};
+use crate::store::{Change, DocumentPage, PutOutcome, StoreError};
 
 impl EmbeddedStore {
     pub(super) async fn put(
@@ -101,20 +101,25 @@ impl EmbeddedStore {
         rows.iter().map(document).collect()
     }
 
+    /// Pages in id order; the cursor is the last id of the page before.
     pub(super) async fn list(
         &self,
-        after: Option<&DocumentId>,
+        cursor: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<Document>, StoreError> {
+    ) -> Result<DocumentPage, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id > ? ORDER BY id LIMIT ?"
         ))
-        .bind(after.map_or("", DocumentId::as_str))
+        .bind(cursor.unwrap_or(""))
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await
         .map_err(from_sqlx)?;
-        rows.iter().map(document).collect()
+        let documents = rows.iter().map(document).collect::<Result<Vec<_>, _>>()?;
+        let next = (documents.len() == limit)
+            .then(|| documents.last().map(|d| d.id.to_string()))
+            .flatten();
+        Ok(DocumentPage { documents, next })
     }
 
     pub(super) async fn pending(&self, limit: usize) -> Result<Vec<Document>, StoreError> {

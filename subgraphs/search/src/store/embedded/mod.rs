@@ -34,8 +34,8 @@ pub use collections::restore_snapshot;
 use rows::from_sqlx;
 
 use super::{
-    Change, ChunkHit, ChunkPoint, CollectionSpec, Exactness, IndexStats, PutOutcome, SearchStore,
-    StoreError, StoredChunk, instrumented,
+    Change, ChunkHit, ChunkPoint, CollectionSpec, DocumentPage, Exactness, IndexStats, PutOutcome,
+    SearchStore, StoreError, StoredChunk, instrumented,
 };
 use crate::domain::{Document, DocumentId, Filter, NewDocument};
 
@@ -172,10 +172,10 @@ impl SearchStore for EmbeddedStore {
 
     async fn list_documents(
         &self,
-        after: Option<&DocumentId>,
+        cursor: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<Document>, StoreError> {
-        instrumented(ENGINE, "list_documents", self.list(after, limit)).await
+    ) -> Result<DocumentPage, StoreError> {
+        instrumented(ENGINE, "list_documents", self.list(cursor, limit)).await
     }
 
     async fn pending_documents(&self, limit: usize) -> Result<Vec<Document>, StoreError> {
