@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use polygate_kit::{BackgroundTask, OpenContext, Opened, Placement, SettingsError, Subgraph};
 
+pub mod bench;
 pub mod corpus;
 pub mod domain;
 pub mod embed;

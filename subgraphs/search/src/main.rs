@@ -66,11 +66,35 @@ enum Command {
         config: ConfigArgs,
         snapshot: PathBuf,
     },
+    /// Benchmark figures measured in-process (used by subgraphs/search/bench/run).
+    Bench {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Measure recall@10 of the index against exact search on a sample of stored vectors.
     Recall {
         #[command(flatten)]
         config: ConfigArgs,
         #[arg(long, default_value_t = 200)]
+        sample: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Chunks embedded per second over the first TEXTS Debian descriptions.
+    Embed {
+        #[arg(long, default_value_t = 2000)]
+        texts: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
+    /// Recall@10 and per-query time of the index vs exact search: the written bench queries
+    /// plus SAMPLE stored vectors, unfiltered and filtered by the tag `utils`.
+    Recall {
+        #[arg(long, default_value_t = 400)]
         sample: usize,
     },
 }
@@ -191,6 +215,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("restored {} into {}", snapshot.display(), dir.display());
             Ok(())
         }
+        Command::Bench { config, what } => {
+            let (service, settings) = service(&config).await?;
+            bench(&service, &settings, what).await
+        }
         Command::Recall { config, sample } => {
             let (service, _) = service(&config).await?;
             match metrics::measure_recall(&service, sample, 10, 1).await? {
@@ -236,5 +264,54 @@ async fn load(
         "{what}: {total} documents stored, {done} indexed in {secs:.1}s ({:.0} documents/s)",
         done as f64 / secs.max(1e-3)
     );
+    Ok(())
+}
+
+async fn bench(
+    service: &SearchService,
+    settings: &SearchSettings,
+    what: BenchCommand,
+) -> anyhow::Result<()> {
+    use polygate_search::bench;
+    match what {
+        BenchCommand::Embed { texts, rounds } => {
+            let docs = debian::parse(&debian::read_apt_lists()?, texts);
+            let pairs: Vec<(String, String)> = docs
+                .iter()
+                .map(|d| (d.title.as_str().to_owned(), d.body.as_str().to_owned()))
+                .collect();
+            let rates = bench::embedding_throughput(service, &pairs, rounds).await?;
+            for rate in rates {
+                println!("embed_chunks_per_s {rate:.1}");
+            }
+        }
+        BenchCommand::Recall { sample } => {
+            let written: Vec<String> = bench::QUERIES.iter().map(|q| q.to_string()).collect();
+            let mut queries = service.embedder.embed(written).await?;
+            queries.extend(service.store.sample_vectors(sample, 7).await?);
+            let ef = settings.hnsw.ef_search;
+            let utils = polygate_search::domain::Filter {
+                tags: vec![polygate_search::domain::Tag::parse("utils")?],
+                ..Default::default()
+            };
+            for (label, filter) in [
+                ("all", polygate_search::domain::Filter::default()),
+                ("utils", utils),
+            ] {
+                let (recall, approx, exact) = bench::recall(service, &queries, &filter, 10).await?;
+                println!(
+                    "recall filter={label} ef={ef} queries={} recall@10={recall:.4} ann_ms={:.3} exact_ms={:.3}",
+                    queries.len(),
+                    approx * 1e3,
+                    exact * 1e3
+                );
+            }
+            let stats = service.store.stats().await?;
+            println!(
+                "collection documents={} chunks={} memory_bytes={}",
+                stats.documents, stats.chunks, stats.graph_memory_bytes
+            );
+        }
+    }
     Ok(())
 }

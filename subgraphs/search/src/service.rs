@@ -140,17 +140,25 @@ impl SearchService {
         filter: &Filter,
         first: usize,
     ) -> Result<Vec<Hit>, ServiceError> {
+        let timer = crate::metrics::QUERY_SECONDS
+            .with_label_values(&["search", if filter.is_empty() { "false" } else { "true" }])
+            .start_timer();
         let vector = self
             .embedder
             .embed(vec![text.as_str().to_owned()])
             .await?
             .pop()
             .ok_or_else(|| EmbedError::Failed("no vector for the query".into()))?;
-        self.nearest_documents(&vector, filter, first, None).await
+        let hits = self.nearest_documents(&vector, filter, first, None).await;
+        timer.observe_duration();
+        hits
     }
 
     /// The `first` documents most like `id` (the mean of its chunks' vectors), itself excluded.
     pub async fn similar(&self, id: &DocumentId, first: usize) -> Result<Vec<Hit>, ServiceError> {
+        let _timer = crate::metrics::QUERY_SECONDS
+            .with_label_values(&["similar", "false"])
+            .start_timer();
         let chunks = self.store.chunks_of(id).await?;
         if chunks.is_empty() {
             return Err(ServiceError::NotFound(id.clone()));

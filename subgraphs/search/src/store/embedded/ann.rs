@@ -141,6 +141,7 @@ impl AnnCollection {
             });
             if loaded {
                 reserve(&inner.index, points.len().max(1024))?;
+                inner.index.change_expansion_search(spec.ef_search as usize);
             } else {
                 inner.index = Index::new(&options(spec)).map_err(failed)?;
                 reserve(&inner.index, points.len().max(1024))?;

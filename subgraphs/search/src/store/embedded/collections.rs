@@ -85,6 +85,7 @@ impl EmbeddedStore {
         spec: &CollectionSpec,
     ) -> Result<(), StoreError> {
         check_collection_name(initial)?;
+        let wanted_ef = spec.ef_search;
         let alias: Option<String> =
             sqlx::query_scalar("SELECT collection FROM aliases WHERE alias = ?")
                 .bind(ACTIVE)
@@ -117,7 +118,9 @@ impl EmbeddedStore {
         for row in rows {
             let name: String = row.try_get("name").map_err(from_sqlx)?;
             let seq: i64 = row.try_get("write_seq").map_err(from_sqlx)?;
-            let spec = spec_from_row(&row)?;
+            let mut spec = spec_from_row(&row)?;
+            // `ef` is a search-time setting: the configured one wins over the recorded one.
+            spec.ef_search = wanted_ef;
             let points = self.points_of(&name).await?;
             let file = graph_file(&ann_dir, &name, seq);
             let started = std::time::Instant::now();
