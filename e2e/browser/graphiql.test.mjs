@@ -2,16 +2,16 @@
 // `register` mutation and run it, `login` and copy the token out of the result pane, put it in the
 // headers editor, then run `{ me { ... } }` and read the answer.
 //
-// The page loads React, ReactDOM and GraphiQL from unpkg.com. This machine has no internet, so
-// those exact URLs are answered from the pinned packages in ./node_modules (the same files unpkg
-// serves); every other outside request is aborted.
+// The gateway serves the page and every file it loads (GraphiQL and React, bundled at build time):
+// every request that leaves the gateway's origin is blocked and fails the test, so it proves the
+// IDE works on an offline network.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, mkdirSync, readFileSync, existsSync, createWriteStream, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, existsSync, createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -22,11 +22,6 @@ const gatewayBin = process.env.POLYGATE_BIN
   : join(repoRoot, 'target/debug/polygate');
 const chromiumBin = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const outputDir = join(here, 'output');
-const modulesDir = join(here, 'node_modules');
-
-// The only packages the page may load from the CDN, and the files it may ask for in them.
-const CDN_PACKAGES = new Set(['react', 'react-dom', 'graphiql']);
-const CONTENT_TYPES = { '.js': 'application/javascript', '.css': 'text/css', '.map': 'application/json' };
 
 const STEP_TIMEOUT_MS = 15_000;
 
@@ -35,8 +30,8 @@ let gatewayExit; // promise resolved when it exits
 let context; // Playwright persistent browser context
 let page;
 let scratch; // temp dir holding the data dir and the browser profile
-const problems = []; // unexpected CDN requests and page errors, reported on failure
-const served = new Set(); // CDN URLs answered from node_modules
+const problems = []; // requests that left the gateway and page errors, reported on failure
+const served = new Set(); // gateway URLs the page loaded
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -68,33 +63,6 @@ async function waitReady(base, deadline) {
     await sleep(200);
   }
   throw new Error(`polygate not ready at ${base}/readiness: ${last}`);
-}
-
-// Answers https://unpkg.com/<pkg>@<major>/<file> from node_modules/<pkg>/<file>, after checking
-// that the installed version is in the requested major line.
-function serveFromNodeModules(route) {
-  const url = new URL(route.request().url());
-  const m = url.pathname.match(/^\/((?:@[^/]+\/)?[^/@]+)@([^/]+)\/(.+)$/);
-  if (!m || !CDN_PACKAGES.has(m[1])) {
-    problems.push(`unexpected CDN request ${url.href}`);
-    return route.abort('blockedbyclient');
-  }
-  const [, name, range, file] = m;
-  const pkgDir = join(modulesDir, name);
-  const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-  const path = resolve(pkgDir, file);
-  if (!(version === range || version.startsWith(`${range}.`)) || !path.startsWith(pkgDir + sep) || !existsSync(path)) {
-    problems.push(`CDN request ${url.href} not answerable from ${name}@${version}`);
-    return route.abort('blockedbyclient');
-  }
-  served.add(url.href);
-  const ext = path.slice(path.lastIndexOf('.'));
-  return route.fulfill({
-    status: 200,
-    // The page loads React with `crossorigin`, so the answer needs CORS like unpkg's.
-    headers: { 'access-control-allow-origin': '*', 'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream' },
-    body: readFileSync(path),
-  });
 }
 
 // Replaces the whole text of the CodeMirror editor inside `scope` by typing, as a person would:
@@ -139,9 +107,9 @@ before(async () => {
   const dataDir = join(scratch, 'data');
   mkdirSync(dataDir);
   const log = createWriteStream(join(outputDir, 'gateway.log'));
-  // Run from the repository root: the default config names schema/supergraph.graphql relative to it.
+  // Run from the scratch folder, as a user with only the binary would: it carries its supergraph.
   gateway = spawn(gatewayBin, ['serve'], {
-    cwd: repoRoot,
+    cwd: scratch,
     env: { ...process.env, POLYGATE_SERVER__LISTEN: `127.0.0.1:${port}`, POLYGATE_SERVER__DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -167,12 +135,15 @@ before(async () => {
     viewport: { width: 1400, height: 900 },
     baseURL: base,
   });
-  // unpkg.com is answered from node_modules; the gateway itself is let through; anything else
-  // (e.g. the favicon on graphql.org) is cut off.
+  // Only the gateway is let through; any other request is cut off and fails the test.
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url());
-    if (url.protocol === 'https:' && url.hostname === 'unpkg.com') return serveFromNodeModules(route);
-    if (url.origin === base) return route.continue();
+    if (url.origin === base) {
+      served.add(url.pathname);
+      return route.continue();
+    }
+    if (url.protocol === 'data:') return route.continue();
+    problems.push(`request that left the gateway: ${url.href}`);
     return route.abort('blockedbyclient');
   });
   page = context.pages()[0] ?? (await context.newPage());
@@ -236,16 +207,17 @@ test('GraphiQL: register, log in, put the token in the headers editor, query `me
     assert.ok(answer.includes(`"email": "${email}"`), `me result lacks the registered email:\n${answer}`);
     assert.match(answer, /"current":\s*true/, `me result has no current session:\n${answer}`);
 
-    assert.deepEqual(problems, [], 'no unexpected CDN request and no page error');
+    assert.deepEqual(problems, [], 'no request left the gateway and no page error');
+    const assets = [...served].filter((path) => path.startsWith('/graphiql/'));
     assert.deepEqual(
-      [...served].sort(),
+      assets.map((path) => path.replace(/-[0-9.]+\//, '/')).sort(),
       [
-        'https://unpkg.com/graphiql@4/graphiql.min.css',
-        'https://unpkg.com/graphiql@4/graphiql.min.js',
-        'https://unpkg.com/react-dom@18/umd/react-dom.development.js',
-        'https://unpkg.com/react@18/umd/react.development.js',
+        '/graphiql/graphiql/graphiql.min.css',
+        '/graphiql/graphiql/graphiql.min.js',
+        '/graphiql/react-dom/react-dom.production.min.js',
+        '/graphiql/react/react.production.min.js',
       ],
-      'the page loaded exactly the CDN assets it names, all from the pinned packages',
+      `the page loaded GraphiQL and React's production bundles from the gateway: ${assets}`,
     );
     await page.screenshot({ path: join(outputDir, 'graphiql.png') });
   } catch (e) {

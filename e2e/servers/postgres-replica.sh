@@ -5,8 +5,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-PRIMARY_PORT="${POLYGATE_PG_PORT:-55432}"
-PORT="${POLYGATE_PG_REPLICA_PORT:-55434}"
+PRIMARY_PORT="${POLYGATE_SERVERS_PG_PORT:-55432}"
+PORT="${POLYGATE_SERVERS_PG_REPLICA_PORT:-55434}"
 DATA="$SERVERS_DIR/postgres-replica-$PORT"
 BIN=/usr/lib/postgresql/15/bin
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-PORT="${POLYGATE_PG_PORT:-55432}"
+PORT="${POLYGATE_SERVERS_PG_PORT:-55432}"
 DATA="$SERVERS_DIR/postgres-$PORT"
 BIN=/usr/lib/postgresql/15/bin
 
@@ -12,7 +12,7 @@ as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else 
 
 case "${1:-}" in
   start)
-    ensure_packages postgresql-15 postgresql-contrib
+    ensure_packages postgresql-15 postgresql-contrib postgresql-15-partman
     if [ ! -s "$DATA/PG_VERSION" ]; then
       rm -rf "$DATA"; mkdir -p "$DATA"; [ "$(id -u)" -eq 0 ] && chown postgres "$DATA"
       as_postgres "$BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 >/dev/null

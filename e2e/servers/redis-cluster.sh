@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-BASE="${POLYGATE_REDIS_CLUSTER_BASE_PORT:-57000}"
+BASE="${POLYGATE_SERVERS_REDIS_CLUSTER_BASE_PORT:-57000}"
 DIR="$SERVERS_DIR/redis-cluster-$BASE"
 PORTS=$(seq "$BASE" $((BASE + 5)))
 

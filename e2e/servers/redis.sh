@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-PORT="${POLYGATE_REDIS_PORT:-56379}"
+PORT="${POLYGATE_SERVERS_REDIS_PORT:-56379}"
 DIR="$SERVERS_DIR/redis-$PORT"
 
 case "${1:-}" in

@@ -27,16 +27,17 @@ pub async fn embedded_gateway(extra_env: &[(&str, String)]) -> anyhow::Result<Se
     Service::start("polygate", &["serve"], &env, port, "/readiness").await
 }
 
-/// A subgraph binary serving on its own, e.g. `polygate-session serve --store …`.
-pub async fn subgraph_service(binary: &str, args: &[&str]) -> anyhow::Result<Service> {
+/// A subgraph binary serving on its own (`polygate-<name> serve`), configured like the gateway
+/// by `POLYGATE_SUBGRAPHS__…` variables in `env`.
+pub async fn subgraph_service(binary: &str, env: &[(&str, String)]) -> anyhow::Result<Service> {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let mut all = vec!["serve", "--listen", listen.as_str()];
-    all.extend_from_slice(args);
+    let mut all_env = vec![("RUST_LOG", "warn".to_owned())];
+    all_env.extend(env.iter().cloned());
     Service::start(
         binary,
-        &all,
-        &[("RUST_LOG", "warn".to_owned())],
+        &["serve", "--listen", &listen],
+        &all_env,
         port,
         "/health",
     )

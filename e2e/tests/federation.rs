@@ -56,12 +56,19 @@ async fn fifty_users_with_their_sessions_cost_one_fetch_and_one_store_call_per_s
 async fn services(redis: &str) -> (Service, Service, Service) {
     let data = temp_data_dir("svc");
     let commerce_store = format!("sqlite://{}", data.join("commerce.db").display());
-    let session = subgraph_service("polygate-session", &["--store", redis])
-        .await
-        .unwrap();
+    let session = subgraph_service(
+        "polygate-session",
+        &[("POLYGATE_SUBGRAPHS__SESSION__STORE", redis.to_owned())],
+    )
+    .await
+    .unwrap();
+    // Sign-in through the commerce service issues tokens through the session service.
     let commerce = subgraph_service(
         "polygate-commerce",
-        &["--store", &commerce_store, "--session-store", redis],
+        &[
+            ("POLYGATE_SUBGRAPHS__COMMERCE__STORE", commerce_store),
+            ("POLYGATE_SUBGRAPHS__SESSION__URL", session.url("/graphql")),
+        ],
     )
     .await
     .unwrap();
@@ -143,9 +150,12 @@ async fn a_subgraph_that_is_not_ours_is_called_over_http_at_the_url_the_supergra
         return;
     };
     // The session service under another team's name: polygate has no in-process code for it.
-    let session = subgraph_service("polygate-session", &["--store", &redis])
-        .await
-        .unwrap();
+    let session = subgraph_service(
+        "polygate-session",
+        &[("POLYGATE_SUBGRAPHS__SESSION__STORE", redis.clone())],
+    )
+    .await
+    .unwrap();
     let ours = std::fs::read_to_string(polygate_e2e::repo_root().join("schema/supergraph.graphql"))
         .unwrap();
     let foreign = ours.replace(

@@ -1,70 +1,66 @@
-//! `polygate.toml`, layered: built-in defaults, then the file, then `POLYGATE_*` variables.
+//! `polygate.toml`, layered: built-in defaults, then the file, then `POLYGATE_*` variables (the
+//! kit's [`polygate_kit::config`] does the layering, shared with the standalone subgraphs).
 //!
-//! Environment variables name a key path with double underscores, e.g.
-//! `POLYGATE_SERVER__LISTEN=0.0.0.0:4000` or `POLYGATE_SUBGRAPHS__COMMERCE__STORE=postgres://…`,
-//! so every key in the file can be overridden without a second list to keep in sync. Unknown keys
-//! are refused by name, from either source.
+//! The gateway owns `[server]` and `[limits]`; each `[subgraphs.<name>]` section belongs to the
+//! subgraph of that name in the [registry](crate::registry), which parses and validates it. A
+//! section with no subgraph behind it, like any unknown key, is refused by name.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use serde::Deserialize;
+use polygate_kit::AnySubgraph;
+use polygate_kit::config::{self, SubgraphSection};
+use serde::{Deserialize, Serialize};
 
-const ENV_PREFIX: &str = "POLYGATE_";
-/// Variables with this prefix that belong to the test harness or logging, not to the config.
-const ENV_NOT_CONFIG: [&str; 3] = [
-    "POLYGATE_LOG_FORMAT",
-    "POLYGATE_TEST_",
-    "POLYGATE_SERVERS_DIR",
-];
+pub use polygate_kit::config::{ConfigError, EMBEDDED, redact};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{origin}: {message}")]
-    Invalid { origin: String, message: String },
-}
-
-fn invalid(origin: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        origin: origin.into(),
-        message: message.into(),
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub server: ServerConfig,
     pub limits: LimitsConfig,
-    pub subgraphs: SubgraphsConfig,
+    /// Every subgraph of the registry with its section (defaults when the file has none), in
+    /// registry order.
+    pub subgraphs: Vec<ConfiguredSubgraph>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
+pub struct ConfiguredSubgraph {
+    pub subgraph: Arc<dyn AnySubgraph>,
+    pub section: SubgraphSection,
+}
+
+impl ConfiguredSubgraph {
+    pub fn name(&self) -> &'static str {
+        self.subgraph.name()
+    }
+
+    /// True when the subgraph runs inside the gateway (no `url`).
+    pub fn in_process(&self) -> bool {
+        self.section.url.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address the gateway listens on.
     pub listen: SocketAddr,
-    /// The composed supergraph the gateway serves.
-    pub supergraph: PathBuf,
-    /// Where embedded stores keep their files.
+    /// The composed supergraph to serve; unset = the one this binary was built with.
+    pub supergraph: Option<PathBuf>,
+    /// Where embedded stores keep their files, relative to the working directory.
     pub data_dir: PathBuf,
     /// Serve GraphiQL at `/`.
     pub graphiql: bool,
     /// Answer introspection queries.
     pub introspection: bool,
-    /// Seed demo data on first start when the commerce store is embedded.
+    /// Seed demo data on start into every subgraph whose store is embedded.
     pub seed_demo_data: bool,
     /// ntex worker threads; 0 means one per core.
     pub workers: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     pub max_body_bytes: u64,
@@ -84,52 +80,22 @@ pub struct LimitsConfig {
     pub session_burst: u32,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The gateway's own sections, as the file holds them (subgraph sections stay raw until their
+/// subgraph parses them).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SubgraphsConfig {
-    pub commerce: CommerceSubgraphConfig,
-    pub session: SessionSubgraphConfig,
-}
-
-/// The commerce subgraph: in-process on its store (one database, or a catalog database plus
-/// shard databases, each with an optional replica) behind a product cache, or over HTTP at `url`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CommerceSubgraphConfig {
-    /// `embedded`, or the catalog database's URL (`postgres://…`), also the first shard home.
-    pub store: String,
-    /// When set, the subgraph runs as its own service at this URL and is called over HTTP.
-    pub url: Option<String>,
-    /// A streaming replica of `store` for reads that tolerate lag.
-    pub replica: Option<String>,
-    /// Further shard databases, name → `postgres://…`.
-    pub shards: BTreeMap<String, String>,
-    /// Replicas of shard databases, name → `postgres://…`.
-    pub shard_replicas: BTreeMap<String, String>,
-    /// Product cache: `embedded` (in-process memory), `redis://…`, `redis-cluster://…` or `off`.
-    pub cache: String,
-    /// How often abandoned order requests are finished, and how old they must be.
-    pub sweep_every_secs: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SessionSubgraphConfig {
-    pub store: String,
-    pub url: Option<String>,
-    pub idle_timeout_secs: u64,
-    pub absolute_lifetime_secs: u64,
-    /// How long the gateway trusts a token the store validated before asking again (requests in
-    /// between are billed to the session's bucket at the next ask); 0 asks on every request. At
-    /// most half the idle timeout is used, so a session in use never idles out.
-    pub validation_cache_ms: u64,
+#[derive(Default)]
+struct GatewaySections {
+    server: ServerConfig,
+    limits: LimitsConfig,
+    subgraphs: toml::Table,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
-            supergraph: PathBuf::from("schema/supergraph.graphql"),
+            supergraph: None,
             data_dir: PathBuf::from("data"),
             graphiql: true,
             introspection: true,
@@ -155,73 +121,68 @@ impl Default for LimitsConfig {
     }
 }
 
-impl Default for CommerceSubgraphConfig {
-    fn default() -> Self {
-        Self {
-            store: EMBEDDED.to_owned(),
-            url: None,
-            replica: None,
-            shards: BTreeMap::new(),
-            shard_replicas: BTreeMap::new(),
-            cache: EMBEDDED.to_owned(),
-            sweep_every_secs: 30,
-        }
-    }
-}
-
-impl Default for SessionSubgraphConfig {
-    fn default() -> Self {
-        Self {
-            store: EMBEDDED.to_owned(),
-            url: None,
-            idle_timeout_secs: 30 * 60,
-            absolute_lifetime_secs: 12 * 60 * 60,
-            validation_cache_ms: 1_000,
-        }
-    }
-}
-
-pub const EMBEDDED: &str = "embedded";
-
 impl Config {
     /// Loads `path` (if it exists, or must exist when `required`) and the process environment.
-    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => String::new(),
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        };
-        let env: BTreeMap<String, String> = std::env::vars().collect();
-        Self::from_sources(&path.display().to_string(), &text, &env)
+    pub fn load(
+        path: &Path,
+        required: bool,
+        registry: &[Arc<dyn AnySubgraph>],
+    ) -> Result<Config, ConfigError> {
+        let text = config::read_file(path, required)?;
+        let env = std::env::vars().collect();
+        Self::from_sources(&path.display().to_string(), &text, &env, registry)
+    }
+
+    /// The configuration with no file and no environment: everything embedded.
+    pub fn embedded(registry: &[Arc<dyn AnySubgraph>]) -> Config {
+        Self::from_sources("defaults", "", &Default::default(), registry)
+            .expect("the defaults are valid")
     }
 
     /// Builds the config from a file's text and an environment (pure, for tests).
     pub fn from_sources(
         origin: &str,
         text: &str,
-        env: &BTreeMap<String, String>,
+        env: &std::collections::BTreeMap<String, String>,
+        registry: &[Arc<dyn AnySubgraph>],
     ) -> Result<Config, ConfigError> {
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| invalid(origin, e.message().to_owned()))?;
-        for (name, value) in env {
-            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            if ENV_NOT_CONFIG.iter().any(|p| name.starts_with(p)) || !path.contains("__") {
-                continue;
-            }
-            let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
-            set_path(&mut table, &keys, parse_env_value(value))
-                .map_err(|m| invalid(format!("environment variable {name}"), m))?;
-        }
-        let config: Config = toml::Value::Table(table)
+        let table = config::layered(origin, text, env, &known_keys(registry))?;
+        let sections: GatewaySections = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| invalid(origin, e.message().to_owned()))?;
+            .map_err(|e: toml::de::Error| config::invalid(origin, e.message().to_owned()))?;
+        let mut raw = sections.subgraphs;
+        let mut subgraphs = Vec::with_capacity(registry.len());
+        for subgraph in registry {
+            let table = match raw.remove(subgraph.name()) {
+                None => toml::Table::new(),
+                Some(toml::Value::Table(table)) => table,
+                Some(_) => {
+                    return Err(config::invalid(
+                        format!("subgraphs.{}", subgraph.name()),
+                        "must be a section",
+                    ));
+                }
+            };
+            subgraphs.push(ConfiguredSubgraph {
+                subgraph: subgraph.clone(),
+                section: SubgraphSection::parse(subgraph.as_ref(), table)?,
+            });
+        }
+        if let Some(unknown) = raw.keys().next() {
+            let names: Vec<&str> = registry.iter().map(|s| s.name()).collect();
+            return Err(config::invalid(
+                format!("subgraphs.{unknown}"),
+                format!(
+                    "no such subgraph in this gateway; it has: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        let config = Config {
+            server: sections.server,
+            limits: sections.limits,
+            subgraphs,
+        };
         config.validate()?;
         Ok(config)
     }
@@ -236,172 +197,39 @@ impl Config {
             ("limits.request_timeout_ms", l.request_timeout_ms),
         ] {
             if value == 0 {
-                return Err(invalid(key, "must be greater than 0"));
-            }
-        }
-        let c = &self.subgraphs.commerce;
-        check_store(
-            "subgraphs.commerce.store",
-            &c.store,
-            &["sqlite", "postgres", "postgresql"],
-        )?;
-        check_url("subgraphs.commerce.url", c.url.as_deref())?;
-        let postgres_only = ["postgres", "postgresql"];
-        if let Some(replica) = &c.replica {
-            check_store("subgraphs.commerce.replica", replica, &postgres_only)?;
-        }
-        for (section, urls) in [("shards", &c.shards), ("shard_replicas", &c.shard_replicas)] {
-            for (name, url) in urls {
-                check_store(
-                    &format!("subgraphs.commerce.{section}.{name}"),
-                    url,
-                    &postgres_only,
-                )?;
-                if url == EMBEDDED {
-                    return Err(invalid(
-                        format!("subgraphs.commerce.{section}.{name}"),
-                        "must be a postgres:// URL",
-                    ));
-                }
-            }
-        }
-        let uses_postgres_topology = c.replica.is_some() || !c.shards.is_empty();
-        if uses_postgres_topology && !c.store.starts_with("postgres") {
-            return Err(invalid(
-                "subgraphs.commerce.store",
-                "must be a postgres:// URL when replica or shards are set",
-            ));
-        }
-        check_store(
-            "subgraphs.commerce.cache",
-            &c.cache,
-            &["redis", "rediss", "redis-cluster", "memory", "off"],
-        )?;
-        if c.sweep_every_secs == 0 {
-            return Err(invalid(
-                "subgraphs.commerce.sweep_every_secs",
-                "must be greater than 0",
-            ));
-        }
-        let s = &self.subgraphs.session;
-        check_store(
-            "subgraphs.session.store",
-            &s.store,
-            &["redis", "redis-cluster", "memory"],
-        )?;
-        check_url("subgraphs.session.url", s.url.as_deref())?;
-        if s.url.is_some() && (s.store == EMBEDDED || s.store == "memory") {
-            return Err(invalid(
-                "subgraphs.session.store",
-                "must be a shared store (redis:// or redis-cluster://) when subgraphs.session.url \
-                 is set: the gateway checks tokens in the same store the session service writes",
-            ));
-        }
-        for (key, secs) in [
-            ("subgraphs.session.idle_timeout_secs", s.idle_timeout_secs),
-            (
-                "subgraphs.session.absolute_lifetime_secs",
-                s.absolute_lifetime_secs,
-            ),
-        ] {
-            if secs == 0 {
-                return Err(invalid(key, "must be greater than 0"));
+                return Err(config::invalid(key, "must be greater than 0"));
             }
         }
         Ok(())
     }
 
-    /// True when commerce runs in-process on its embedded SQLite file (where demo data goes).
-    pub fn commerce_embedded(&self) -> bool {
-        let c = &self.subgraphs.commerce;
-        c.url.is_none() && c.store == EMBEDDED
+    /// The subgraph named `name`, if the registry has it.
+    pub fn subgraph(&self, name: &str) -> Option<&ConfiguredSubgraph> {
+        self.subgraphs.iter().find(|s| s.name() == name)
     }
 
     /// True when some subgraph runs inside the gateway (no `url`), so its resolvers and store
     /// pools run on the store runtime.
     pub fn any_in_process(&self) -> bool {
-        self.subgraphs.commerce.url.is_none() || self.subgraphs.session.url.is_none()
+        self.subgraphs.iter().any(ConfiguredSubgraph::in_process)
     }
 
     /// True when every subgraph runs in-process on its embedded store.
     pub fn all_embedded(&self) -> bool {
-        let s = &self.subgraphs;
-        s.commerce.url.is_none()
-            && s.session.url.is_none()
-            && s.commerce.store == EMBEDDED
-            && s.session.store == EMBEDDED
+        self.subgraphs
+            .iter()
+            .all(|s| s.in_process() && s.section.settings.embedded())
     }
 }
 
-fn check_store(key: &str, store: &str, schemes: &[&str]) -> Result<(), ConfigError> {
-    if store == EMBEDDED {
-        return Ok(());
+/// Every key path the file may hold, for "did you mean" hints.
+fn known_keys(registry: &[Arc<dyn AnySubgraph>]) -> Vec<String> {
+    let mut keys = config::key_paths("server", &ServerConfig::default());
+    keys.extend(config::key_paths("limits", &LimitsConfig::default()));
+    for subgraph in registry {
+        keys.extend(polygate_kit::standalone::section_keys(subgraph.as_ref()));
     }
-    if schemes.contains(&store) {
-        return Ok(()); // e.g. `memory`
-    }
-    let url = url::Url::parse(store)
-        .map_err(|e| invalid(key, format!("`{}` is not a URL: {e}", redact(store))))?;
-    if !schemes.contains(&url.scheme()) {
-        return Err(invalid(
-            key,
-            format!(
-                "scheme `{}` is not supported here; use `embedded` or one of: {}",
-                url.scheme(),
-                schemes.join(", ")
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn check_url(key: &str, url: Option<&str>) -> Result<(), ConfigError> {
-    let Some(url) = url else { return Ok(()) };
-    let parsed = url::Url::parse(url)
-        .map_err(|e| invalid(key, format!("`{}` is not a URL: {e}", redact(url))))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(invalid(
-            key,
-            format!("`{}` must be an http(s) URL", redact(url)),
-        ));
-    }
-    Ok(())
-}
-
-/// A URL with its password replaced, for messages.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
-fn parse_env_value(value: &str) -> toml::Value {
-    if let Ok(b) = value.parse::<bool>() {
-        return toml::Value::Boolean(b);
-    }
-    if let Ok(i) = value.parse::<i64>() {
-        return toml::Value::Integer(i);
-    }
-    toml::Value::String(value.to_owned())
-}
-
-fn set_path(table: &mut toml::Table, keys: &[String], value: toml::Value) -> Result<(), String> {
-    let (last, parents) = keys.split_last().ok_or("empty key")?;
-    let mut current = table;
-    for key in parents {
-        let entry = current
-            .entry(key.clone())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        current = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("`{key}` is not a section"))?;
-    }
-    current.insert(last.clone(), value);
-    Ok(())
+    keys
 }
 
 #[cfg(test)]
@@ -413,7 +241,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_sources("polygate.toml", text, &env)
+        Config::from_sources("polygate.toml", text, &env, &crate::registry::subgraphs())
     }
 
     #[test]
@@ -421,6 +249,7 @@ mod tests {
         let config = load("", &[]).unwrap();
         assert!(config.all_embedded());
         assert_eq!(config.server.listen.port(), 4000);
+        assert_eq!(config.server.supergraph, None);
     }
 
     #[test]
@@ -436,6 +265,24 @@ mod tests {
     }
 
     #[test]
+    fn a_variable_that_names_no_key_is_refused_with_the_nearest_valid_name() {
+        let err = load("", &[("POLYGATE_LISTEN", "0.0.0.0:4000")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("POLYGATE_LISTEN"), "{err}");
+        assert!(err.contains("POLYGATE_SERVER__LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_subgraph_section_is_refused_naming_the_known_ones() {
+        let err = load("[subgraphs.inventory]\nstore = \"embedded\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("subgraphs.inventory"), "{err}");
+        assert!(err.contains("commerce") && err.contains("session"), "{err}");
+    }
+
+    #[test]
     fn the_environment_overrides_the_file() {
         let config = load(
             "[subgraphs.commerce]\nstore = \"embedded\"\n",
@@ -445,31 +292,25 @@ mod tests {
             )],
         )
         .unwrap();
-        assert_eq!(
-            config.subgraphs.commerce.store,
-            "postgres://u:secret@db:5432/commerce"
-        );
+        let commerce = config.subgraph("commerce").unwrap();
+        assert!(!commerce.section.settings.embedded());
         assert!(!config.all_embedded());
     }
 
     #[test]
-    fn shard_databases_come_from_the_file_or_the_environment() {
+    fn a_subgraph_url_puts_it_out_of_process() {
         let config = load(
-            "[subgraphs.commerce]\nstore = \"postgres://db/a\"\n\
-             [subgraphs.commerce.shards]\nb = \"postgres://db2/b\"\n",
-            &[(
-                "POLYGATE_SUBGRAPHS__COMMERCE__SHARDS__C",
-                "postgres://db3/c",
-            )],
+            "[subgraphs.commerce]\nurl = \"http://10.0.0.11:4001/graphql\"\n",
+            &[],
         )
         .unwrap();
-        let shards = &config.subgraphs.commerce.shards;
-        assert_eq!(shards.keys().collect::<Vec<_>>(), ["b", "c"]);
-        assert_eq!(shards["c"], "postgres://db3/c");
+        assert!(!config.subgraph("commerce").unwrap().in_process());
+        assert!(config.subgraph("session").unwrap().in_process());
+        assert!(config.any_in_process());
     }
 
     #[test]
-    fn a_bad_shard_or_replica_url_is_refused_by_its_key() {
+    fn a_bad_subgraph_key_is_refused_by_its_full_path() {
         let err = load(
             "[subgraphs.commerce]\nstore = \"postgres://db/a\"\n\
              [subgraphs.commerce.shards]\nb = \"redis://db2\"\n",
@@ -480,23 +321,15 @@ mod tests {
             err.to_string().contains("subgraphs.commerce.shards.b"),
             "{err}"
         );
-        let err = load("[subgraphs.commerce]\nreplica = \"postgres://r/a\"\n", &[]).unwrap_err();
-        assert!(
-            err.to_string().contains("subgraphs.commerce.store"),
-            "{err}"
-        );
+        let err = load("[subgraphs.commerce]\nsweep_every = 3\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("subgraphs.commerce"), "{err}");
+        assert!(err.to_string().contains("sweep_every"), "{err}");
     }
 
     #[test]
-    fn a_malformed_store_url_names_the_key_and_hides_the_password() {
-        let err = load(
-            "[subgraphs.commerce]\nstore = \"mysql://u:secret@db/x\"\n",
-            &[],
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("subgraphs.commerce.store"), "{err}");
-        assert!(!err.contains("secret"), "{err}");
+    fn a_malformed_subgraph_url_is_refused_by_its_key() {
+        let err = load("[subgraphs.session]\nurl = \"not a url\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("subgraphs.session.url"), "{err}");
     }
 
     #[test]
@@ -517,35 +350,38 @@ mod tests {
     }
 
     #[test]
-    fn harness_variables_are_not_config() {
+    fn harness_and_logging_variables_are_not_config() {
         load(
             "",
             &[
                 ("POLYGATE_TEST_POSTGRES_URL", "postgres://x"),
                 ("POLYGATE_LOG_FORMAT", "json"),
+                ("POLYGATE_CONFIG", "polygate.toml"),
             ],
         )
         .unwrap();
     }
 
     #[test]
-    fn the_validation_cache_is_on_by_default_and_zero_switches_it_off() {
-        assert_eq!(
-            load("", &[]).unwrap().subgraphs.session.validation_cache_ms,
-            1_000
-        );
-        let off = load(
-            "",
-            &[("POLYGATE_SUBGRAPHS__SESSION__VALIDATION_CACHE_MS", "0")],
-        )
-        .unwrap();
-        assert_eq!(off.subgraphs.session.validation_cache_ms, 0);
-    }
-
-    #[test]
-    fn the_example_file_documents_exactly_the_defaults() {
+    fn the_example_file_documents_exactly_the_defaults_of_every_subgraph() {
         let text = include_str!("../../polygate.example.toml");
         let example = load(text, &[]).expect("the example parses");
-        assert_eq!(format!("{example:?}"), format!("{:?}", Config::default()));
+        let defaults = Config::embedded(&crate::registry::subgraphs());
+        assert_eq!(
+            format!("{:?}{:?}", example.server, example.limits),
+            format!("{:?}{:?}", defaults.server, defaults.limits)
+        );
+        for (documented, default) in example.subgraphs.iter().zip(&defaults.subgraphs) {
+            let name = documented.name();
+            assert!(
+                text.contains(&format!("[subgraphs.{name}]")),
+                "polygate.example.toml has no [subgraphs.{name}] section"
+            );
+            assert_eq!(
+                format!("{:?}", documented.section),
+                format!("{:?}", default.section),
+                "[subgraphs.{name}] in polygate.example.toml"
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod operations;
 pub mod plugins;
 pub mod probe;
+pub mod registry;
 pub mod router_config;
 pub mod schema_files;
 pub mod seed;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use polygate::config::Config;
-use polygate::{schema_files, seed, serve, wiring};
+use polygate::{registry, schema_files, seed, serve, wiring};
 
 hive_router::configure_global_allocator!();
 use hive_router::RouterGlobalAllocator;
@@ -18,7 +18,7 @@ use hive_router::RouterGlobalAllocator;
 #[command(
     name = "polygate",
     version,
-    about = "One GraphQL API over six databases"
+    about = "One GraphQL API over several databases, each chosen for the job it does best"
 )]
 struct Cli {
     /// Configuration file; missing is fine unless given explicitly.
@@ -30,14 +30,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the gateway (every subgraph in-process on embedded stores unless configured).
+    /// Run the gateway (every subgraph in-process on embedded stores unless configured; their
+    /// files under `server.data_dir`, default `./data`).
     Serve {
-        /// Serve this supergraph instead of the configured one; subgraphs that are not ours are
-        /// called over HTTP at the URL it names.
+        /// Serve this supergraph instead of the configured one (default: the one this binary
+        /// was built with); subgraphs that are not ours are called over HTTP at the URL it names.
         #[arg(long)]
         supergraph: Option<PathBuf>,
     },
-    /// Load the demo data into the configured stores (idempotent).
+    /// Load every subgraph's demo data into its configured store (idempotent).
     Seed,
     /// Subgraph SDL files in schema/.
     Schema {
@@ -71,7 +72,7 @@ fn main() -> ExitCode {
 fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
     let required = path.is_some();
     let path = path.unwrap_or_else(|| PathBuf::from("polygate.toml"));
-    Ok(Config::load(&path, required)?)
+    Ok(Config::load(&path, required, &registry::subgraphs())?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -84,22 +85,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(cli.config)?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async {
-                let stores = wiring::connect(&config).await?;
-                let report = seed::demo(&stores).await?;
-                println!("seeded {} users", report.created);
+                let graph = wiring::open(&config).await?;
+                let seeded = seed::demo(&graph, false).await?;
+                match seed::summary(&seeded).as_str() {
+                    "" => println!("the demo data was already there"),
+                    summary => println!("seeded {summary}"),
+                }
                 anyhow::Ok(())
             })
         }
         Command::Schema { action, dir } => match action {
             SchemaAction::Export => {
-                for path in schema_files::export(&dir)? {
+                for path in schema_files::export(&dir, &registry::subgraphs())? {
                     println!("wrote {}", path.display());
                 }
                 println!("now run `schema/compose` to rebuild schema/supergraph.graphql");
                 Ok(())
             }
             SchemaAction::Check => {
-                let drifted = schema_files::drifted(&dir);
+                let drifted = schema_files::drifted(&dir, &registry::subgraphs());
                 if drifted.is_empty() {
                     println!("schema files match the code");
                     Ok(())

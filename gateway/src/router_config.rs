@@ -15,13 +15,14 @@ pub fn render(config: &Config, supergraph: &Path) -> Value {
     let server = &config.server;
     let limits = &config.limits;
     let mut overrides = serde_json::Map::new();
-    for (name, url) in [
-        (polygate_commerce::NAME, &config.subgraphs.commerce.url),
-        (polygate_session::NAME, &config.subgraphs.session.url),
-    ] {
-        if let Some(url) = url {
-            overrides.insert(name.to_owned(), json!({ "url": url }));
+    // Our subgraphs word their errors for clients (internal details are logged, never
+    // returned), so their messages pass; a foreign subgraph's stay masked by default.
+    let mut unmasked = serde_json::Map::new();
+    for subgraph in &config.subgraphs {
+        if let Some(url) = &subgraph.section.url {
+            overrides.insert(subgraph.name().to_owned(), json!({ "url": url }));
         }
+        unmasked.insert(subgraph.name().to_owned(), json!({ "enabled": false }));
     }
     let plugins = json!({ (plugins::PolygatePlugin::NAME): { "enabled": true } });
     let mut http = json!({
@@ -53,14 +54,7 @@ pub fn render(config: &Config, supergraph: &Path) -> Value {
             "router": { "request_timeout": format!("{}ms", limits.request_timeout_ms) },
         },
         "override_subgraph_urls": { "subgraphs": overrides },
-        // Our subgraphs word their errors for clients (internal details are logged, never
-        // returned), so their messages pass; a foreign subgraph's stay masked by default.
-        "error_masking": {
-            "subgraphs": {
-                (polygate_commerce::NAME): { "enabled": false },
-                (polygate_session::NAME): { "enabled": false },
-            }
-        },
+        "error_masking": { "subgraphs": unmasked },
         "plugins": plugins,
     })
 }

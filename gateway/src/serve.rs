@@ -20,13 +20,21 @@ pub struct ServeOptions {
     pub supergraph: Option<PathBuf>,
 }
 
+/// The supergraph composed from this repository's subgraphs when the binary was built
+/// (`schema/supergraph.graphql`): served when neither `--supergraph` nor `server.supergraph`
+/// names a file, so the binary runs from any directory.
+pub const BUILT_IN_SUPERGRAPH: &str = include_str!("../../schema/supergraph.graphql");
+
 pub fn run(options: ServeOptions) -> anyhow::Result<()> {
     let config = options.config;
-    let supergraph = options
+    let supergraph = match options
         .supergraph
-        .unwrap_or_else(|| config.server.supergraph.clone());
-    let supergraph = std::fs::canonicalize(&supergraph)
-        .with_context(|| format!("server.supergraph: cannot read `{}`", supergraph.display()))?;
+        .or_else(|| config.server.supergraph.clone())
+    {
+        Some(file) => std::fs::canonicalize(&file)
+            .with_context(|| format!("server.supergraph: cannot read `{}`", file.display()))?,
+        None => write_built_in_supergraph()?,
+    };
 
     // In-process subgraphs resolve on this runtime; with every subgraph remote it only carries
     // the sign-in checks the validation cache cannot answer, and one worker is plenty.
@@ -37,16 +45,21 @@ pub fn run(options: ServeOptions) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the store runtime")?;
-    let stores = runtime.block_on(wiring::connect(&config))?;
-    if config.server.seed_demo_data && config.commerce_embedded() {
-        let report = runtime.block_on(seed::demo(&stores))?;
-        if report.created > 0 {
-            eprintln!("seeded demo data: {} users", report.created);
+    let mut graph = runtime.block_on(wiring::open(&config))?;
+    if config.server.seed_demo_data {
+        let seeded = runtime.block_on(seed::demo(&graph, true))?;
+        let summary = seed::summary(&seeded);
+        if !summary.is_empty() {
+            eprintln!("seeded demo data: {summary}");
         }
+    }
+    for task in graph.take_tasks() {
+        tracing::debug!(task = task.name, "starting background task");
+        runtime.spawn(task.run);
     }
     state::publish(wiring::gateway_state(
         &config,
-        &stores,
+        &graph,
         runtime.handle().clone(),
     ));
 
@@ -61,6 +74,23 @@ pub fn run(options: ServeOptions) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&config_path);
     drop(runtime);
     result.map_err(|e| anyhow::anyhow!("router failed: {e}"))
+}
+
+/// Hive Router reads its supergraph from a file, after its plugins start; the built-in one is
+/// written once per content (named by its digest) to the temp folder and left there, so
+/// repeated starts reuse it and no process leaves one of its own behind.
+fn write_built_in_supergraph() -> anyhow::Result<PathBuf> {
+    use sha2::Digest as _;
+    let digest = hex::encode(&sha2::Sha256::digest(BUILT_IN_SUPERGRAPH.as_bytes())[..8]);
+    let path = std::env::temp_dir().join(format!("polygate-supergraph-{digest}.graphql"));
+    let current = std::fs::read_to_string(&path).is_ok_and(|text| text == BUILT_IN_SUPERGRAPH);
+    if !current {
+        let partial = path.with_extension(format!("{}.tmp", std::process::id()));
+        std::fs::write(&partial, BUILT_IN_SUPERGRAPH)
+            .and_then(|()| std::fs::rename(&partial, &path))
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(path)
 }
 
 #[hive_router::main]

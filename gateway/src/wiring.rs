@@ -1,190 +1,132 @@
-//! Builds the subgraphs this process runs from the config: connects each store (embedded or
-//! cloud), builds each schema, and collects what `/ready` must check.
+//! Opens every subgraph the config names, in registry order, and assembles what the gateway's
+//! plugins share: in-process executors, readiness probes and the sign-in gatekeeper.
 //!
-//! The session store is connected even when the session subgraph runs elsewhere: the gateway
-//! checks tokens in it and commerce's `login` issues them through it.
+//! A subgraph with a `url` runs elsewhere and is only probed, unless it lends the gateway a
+//! capability (the session store checks tokens), in which case its stores are opened too.
+//! Nothing here names a subgraph: sign-in uses whatever provides the kit's token verifier and
+//! rate limiter, and a gateway whose subgraphs provide neither serves every request anonymously.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::Context;
+use async_trait::async_trait;
 use hive_router::executor::executors::common::{SubgraphExecutor, SubgraphExecutorBoxedArc};
-use polygate_commerce::CommerceStore;
-use polygate_kit::Probe;
-use polygate_kit::auth::TokenVerifier;
-use polygate_session::{SessionAuth, SessionPolicy, SessionStore};
+use polygate_kit::auth::{RateLimiter, RateVerdict, SessionStoreUnavailable, TokenVerifier};
+use polygate_kit::standalone::prepare_data_dir;
+use polygate_kit::subgraph::describe_open_failure;
+use polygate_kit::{BackgroundTask, Capabilities, OpenContext, Opened, Placement, Probe, Viewer};
 
-use crate::admission::validation_cache::{
-    CachingVerifier, EvictingStore, MAX_ENTRIES, ValidationCache,
-};
 use crate::admission::{Bucket, Gatekeeper, RateLimits};
-use crate::config::{Config, EMBEDDED, redact};
+use crate::config::Config;
 use crate::probe::RemoteSubgraphProbe;
 use crate::state::GatewayState;
-use crate::transport::in_process::{InProcessExecutor, InProcessSchema};
+use crate::transport::in_process::InProcessExecutor;
 
-/// The stores one gateway process holds.
-pub struct Stores {
-    /// `None` when the commerce subgraph runs as its own service.
-    pub commerce: Option<Arc<dyn CommerceStore>>,
-    pub session: Arc<dyn SessionStore>,
+/// The subgraphs of one gateway process, opened.
+pub struct OpenedGraph {
+    /// In registry order; `opened` is `None` for a remote subgraph the gateway does not open.
+    pub subgraphs: Vec<OpenedSubgraph>,
+    pub capabilities: Capabilities,
 }
 
-pub fn commerce_store_url(config: &Config) -> String {
-    let store = &config.subgraphs.commerce.store;
-    if store == EMBEDDED {
-        let path = config.server.data_dir.join("commerce.db");
-        format!("sqlite://{}", path.display())
-    } else {
-        store.clone()
-    }
+pub struct OpenedSubgraph {
+    pub name: &'static str,
+    /// Set when the subgraph runs as its own service.
+    pub url: Option<String>,
+    /// Its store is the embedded one (demo data is seeded there on start).
+    pub embedded: bool,
+    pub opened: Option<Opened>,
 }
 
-/// The commerce store settings `[subgraphs.commerce]` describes.
-pub fn commerce_settings(config: &Config) -> polygate_commerce::StoreSettings {
-    let c = &config.subgraphs.commerce;
-    polygate_commerce::StoreSettings {
-        url: commerce_store_url(config),
-        replica: c.replica.clone(),
-        shards: c.shards.clone(),
-        shard_replicas: c.shard_replicas.clone(),
-        cache: if c.cache == EMBEDDED {
-            "memory".to_owned()
+/// Opens every subgraph; an unreachable store fails here with the key that names it.
+pub async fn open(config: &Config) -> anyhow::Result<OpenedGraph> {
+    let capabilities = Capabilities::default();
+    let mut subgraphs = Vec::with_capacity(config.subgraphs.len());
+    for configured in &config.subgraphs {
+        let section = &configured.section;
+        let placement = match section.url {
+            None => Placement::InProcess,
+            Some(_) => Placement::Remote,
+        };
+        let opens = placement == Placement::InProcess || configured.subgraph.open_when_remote();
+        let opened = if opens {
+            prepare_data_dir(&config.server.data_dir, section.settings.embedded())?;
+            let context = OpenContext {
+                data_dir: config.server.data_dir.clone(),
+                placement,
+                capabilities: capabilities.clone(),
+            };
+            let opened = configured
+                .subgraph
+                .open(&section.settings, context)
+                .await
+                .map_err(|e| anyhow::anyhow!(describe_open_failure(configured.name(), &e)))?;
+            Some(opened)
         } else {
-            c.cache.clone()
-        },
+            None
+        };
+        subgraphs.push(OpenedSubgraph {
+            name: configured.name(),
+            url: section.url.clone(),
+            embedded: section.settings.embedded(),
+            opened,
+        });
+    }
+    Ok(OpenedGraph {
+        subgraphs,
+        capabilities,
+    })
+}
+
+impl OpenedGraph {
+    /// Takes every subgraph's background tasks, to spawn once.
+    pub fn take_tasks(&mut self) -> Vec<BackgroundTask> {
+        self.subgraphs
+            .iter_mut()
+            .filter_map(|s| s.opened.as_mut())
+            .flat_map(|opened| std::mem::take(&mut opened.tasks))
+            .collect()
     }
 }
 
-pub fn session_store_url(config: &Config) -> String {
-    let store = &config.subgraphs.session.store;
-    if store == EMBEDDED {
-        "memory".to_owned()
-    } else {
-        store.clone()
-    }
-}
-
-/// How long a validated token is trusted without asking the store: `validation_cache_ms`, at
-/// most half the idle timeout (a cached verdict does not touch the session, so a session in use
-/// must be refreshed well before it could idle out); `None` when the cache is off.
-pub fn validation_cache_ttl(config: &Config) -> Option<Duration> {
-    let s = &config.subgraphs.session;
-    let ttl = Duration::from_millis(s.validation_cache_ms)
-        .min(Duration::from_secs(s.idle_timeout_secs) / 2);
-    (!ttl.is_zero()).then_some(ttl)
-}
-
-pub fn session_policy(config: &Config) -> SessionPolicy {
-    let s = &config.subgraphs.session;
-    SessionPolicy {
-        idle_timeout: Duration::from_secs(s.idle_timeout_secs),
-        absolute_lifetime: Duration::from_secs(s.absolute_lifetime_secs),
-    }
-}
-
-/// Connects every store; an unreachable one fails here with the key that names it.
-pub async fn connect(config: &Config) -> anyhow::Result<Stores> {
-    let commerce = match config.subgraphs.commerce.url {
-        Some(_) => None,
-        None => {
-            if config.subgraphs.commerce.store == EMBEDDED {
-                ensure_dir(&config.server.data_dir)?;
-            }
-            let settings = commerce_settings(config);
-            let opened = polygate_commerce::open(&settings).await.with_context(|| {
-                format!(
-                    "subgraphs.commerce.store: cannot open `{}`",
-                    redact(&settings.url)
-                )
-            })?;
-            let sweep_every = Duration::from_secs(config.subgraphs.commerce.sweep_every_secs);
-            polygate_commerce::spawn_background(&opened, sweep_every);
-            Some(opened.store)
-        }
-    };
-    let session_url = session_store_url(config);
-    let session = polygate_session::connect(&session_url, session_policy(config))
-        .await
-        .with_context(|| {
-            format!(
-                "subgraphs.session.store: cannot open `{}`",
-                redact(&session_url)
-            )
-        })?;
-    Ok(Stores { commerce, session })
-}
-
-fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("server.data_dir: cannot create `{}`", dir.display()))
-}
-
-/// The gateway's shared state for this config and these stores.
+/// The gateway's shared state for this config and these subgraphs.
 pub fn gateway_state(
     config: &Config,
-    stores: &Stores,
+    graph: &OpenedGraph,
     runtime: tokio::runtime::Handle,
 ) -> GatewayState {
-    // With the validation cache on, every revocation this process serves (commerce's `logout`,
-    // `revokeSession`, `revokeAllSessions`) goes through a store that evicts what it revokes.
-    let cache =
-        validation_cache_ttl(config).map(|ttl| Arc::new(ValidationCache::new(ttl, MAX_ENTRIES)));
-    let session_store: Arc<dyn SessionStore> = match &cache {
-        Some(cache) => Arc::new(EvictingStore::new(stores.session.clone(), cache.clone())),
-        None => stores.session.clone(),
-    };
-    let auth = Arc::new(SessionAuth(session_store.clone()));
-    let verifier: Arc<dyn TokenVerifier> = match cache {
-        Some(cache) => Arc::new(CachingVerifier::new(auth.clone(), cache)),
-        None => auth.clone(),
-    };
     let mut in_process: HashMap<String, SubgraphExecutorBoxedArc> = HashMap::new();
     let mut probes: Vec<Arc<dyn Probe>> = Vec::new();
-
-    match (&stores.commerce, &config.subgraphs.commerce.url) {
-        (Some(store), _) => {
-            let schema = polygate_commerce::schema(
-                store.clone(),
-                Some(auth.clone()),
-                polygate_commerce::PasswordHasher::default(),
-            );
-            in_process.insert(
-                polygate_commerce::NAME.to_owned(),
-                executor(polygate_commerce::NAME, Arc::new(schema), &runtime),
-            );
-            probes.push(polygate_commerce::probe(store.clone()));
+    for subgraph in &graph.subgraphs {
+        if let Some(opened) = &subgraph.opened {
+            // A remote subgraph opened for its capabilities: the gateway uses its stores directly.
+            probes.extend(opened.probes.iter().cloned());
         }
-        (None, Some(url)) => probes.push(Arc::new(RemoteSubgraphProbe::new(
-            polygate_commerce::NAME,
-            url,
-        ))),
-        (None, None) => unreachable!("connect opens the commerce store when it has no URL"),
-    }
-
-    let session = &config.subgraphs.session;
-    match &session.url {
-        None => {
-            let schema = polygate_session::schema(session_store.clone());
-            in_process.insert(
-                polygate_session::NAME.to_owned(),
-                executor(polygate_session::NAME, Arc::new(schema), &runtime),
-            );
+        match (
+            &subgraph.url,
+            subgraph.opened.as_ref().and_then(|o| o.schema.clone()),
+        ) {
+            (Some(url), _) => probes.push(Arc::new(RemoteSubgraphProbe::new(subgraph.name, url))),
+            (None, Some(schema)) => {
+                let executor = InProcessExecutor::new(subgraph.name, schema, runtime.clone());
+                in_process.insert(subgraph.name.to_owned(), executor.to_boxed_arc());
+            }
+            (None, None) => tracing::error!(
+                subgraph = subgraph.name,
+                "opened in-process without a schema; its fields will fail"
+            ),
         }
-        Some(url) => probes.push(Arc::new(RemoteSubgraphProbe::new(
-            polygate_session::NAME,
-            url,
-        ))),
     }
-    // The gateway itself reads the session store to check tokens, wherever the subgraph runs.
-    probes.push(polygate_session::probe(stores.session.clone()));
-
     let limits = &config.limits;
     let gatekeeper = Gatekeeper {
-        verifier,
-        limiter: auth,
+        verifier: graph
+            .capabilities
+            .get::<dyn TokenVerifier>()
+            .unwrap_or_else(|| Arc::new(NoSignIn)),
+        limiter: graph
+            .capabilities
+            .get::<dyn RateLimiter>()
+            .unwrap_or_else(|| Arc::new(NoSignIn)),
         limits: RateLimits {
             per_client: Bucket::new(limits.client_requests_per_sec, limits.client_burst),
             per_session: Bucket::new(limits.session_requests_per_sec, limits.session_burst),
@@ -199,10 +141,39 @@ pub fn gateway_state(
     }
 }
 
-fn executor(
-    name: &str,
-    schema: Arc<dyn InProcessSchema>,
-    runtime: &tokio::runtime::Handle,
-) -> SubgraphExecutorBoxedArc {
-    InProcessExecutor::new(name, schema, runtime.clone()).to_boxed_arc()
+/// Sign-in and rate limits when no subgraph provides them: every token is unknown and every
+/// bucket has room.
+struct NoSignIn;
+
+#[async_trait]
+impl TokenVerifier for NoSignIn {
+    async fn verify(&self, _token: &str) -> Result<Option<Viewer>, SessionStoreUnavailable> {
+        Ok(None)
+    }
+
+    async fn verify_metered(
+        &self,
+        _token: &str,
+        _capacity: u32,
+        _per_sec: f64,
+        _cost: u32,
+    ) -> Result<Option<(Viewer, RateVerdict)>, SessionStoreUnavailable> {
+        Ok(None)
+    }
+}
+
+#[async_trait]
+impl RateLimiter for NoSignIn {
+    async fn take(
+        &self,
+        _key: &str,
+        capacity: u32,
+        _per_sec: f64,
+    ) -> Result<RateVerdict, SessionStoreUnavailable> {
+        Ok(RateVerdict {
+            allowed: true,
+            retry_after_ms: 0,
+            remaining: capacity,
+        })
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! A signed-in request is metered by its session, in the same store call that checks and touches
 //! the token: one round trip, and usually none, because the verifier the gateway wires answers
-//! from a short-lived [`validation_cache`] that bills the session's bucket late but in full.
+//! from a short-lived validation cache (`polygate_session::validation_cache`) that bills the session's bucket late but in full.
 //! Anonymous requests, and requests whose token does not check out (guessing, expired sessions),
 //! are metered by client address. Sessions, not addresses, meter signed-in users because many
 //! users share one address (offices, mobile carriers' NAT) while a session is one user; sign-in
@@ -12,8 +12,6 @@
 //! session-store outage into a whole-API outage.
 
 use std::sync::Arc;
-
-pub mod validation_cache;
 
 use polygate_kit::Viewer;
 use polygate_kit::auth::{RateLimiter, RateVerdict, TokenVerifier};
@@ -192,8 +190,10 @@ mod tests {
 
     /// The gatekeeper as `wiring` builds it with the validation cache on.
     fn cached_gatekeeper(limits: RateLimits) -> (Gatekeeper, SessionAuth) {
+        use polygate_session::validation_cache::{
+            CachingVerifier, EvictingStore, MAX_ENTRIES, ValidationCache,
+        };
         use std::time::Duration;
-        use validation_cache::{CachingVerifier, EvictingStore, MAX_ENTRIES, ValidationCache};
         let cache = Arc::new(ValidationCache::new(Duration::from_secs(1), MAX_ENTRIES));
         let store = Arc::new(MemoryStore::new(SessionPolicy::default()));
         let auth = SessionAuth(Arc::new(EvictingStore::new(store, cache.clone())));

@@ -1,11 +1,11 @@
-//! The endpoints polygate adds beside Hive Router's `/graphql` and `/health`: GraphiQL at `/`,
-//! `/ready` (every configured store and remote subgraph answers) and `/metrics` (Prometheus).
+//! The endpoints polygate adds beside Hive Router's `/graphql` and `/health`: GraphiQL at `/` (with
+//! its bundles at `/graphiql/…`), `/ready` (every configured store and remote subgraph answers)
+//! and `/metrics` (Prometheus).
 //! It also times every other request, labelled with its operation name (bounded).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use ntex::http::{Method, Response, StatusCode};
 use ntex::web::{DefaultError, WebRequest};
 
@@ -15,8 +15,7 @@ use crate::state::GatewayState;
 
 pub struct Endpoints {
     state: Arc<GatewayState>,
-    /// Rendered on the first `GET /`: a gateway nobody opens GraphiQL on never runs the template
-    /// engine, so its code need not be paged in.
+    /// Rendered on the first `GET /`.
     graphiql_html: OnceLock<String>,
     operations: OperationLabels,
 }
@@ -52,17 +51,25 @@ impl Endpoints {
         let is_get = request.method() == Method::GET;
         match request.path() {
             "/" if is_get && self.state.graphiql => {
-                let html = self.graphiql_html.get_or_init(|| {
-                    GraphiQLSource::build()
-                        .endpoint("/graphql")
-                        .title("polygate")
-                        .finish()
-                });
+                let html = self.graphiql_html.get_or_init(super::graphiql::page);
                 Some(text(
                     StatusCode::OK,
                     "text/html; charset=utf-8",
                     html.clone(),
                 ))
+            }
+            path if is_get && self.state.graphiql && path.starts_with("/graphiql/") => {
+                Some(match super::graphiql::asset(path) {
+                    Some(asset) => Response::build(StatusCode::OK)
+                        .content_type(asset.content_type)
+                        .header("cache-control", "public, max-age=31536000, immutable")
+                        .body(asset.body),
+                    None => text(
+                        StatusCode::NOT_FOUND,
+                        "text/plain",
+                        "not found\n".to_owned(),
+                    ),
+                })
             }
             "/" if is_get => Some(text(
                 StatusCode::NOT_FOUND,

@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod endpoints;
 pub mod errors;
+pub mod graphiql;
 pub mod transport;
 
 use std::sync::Arc;

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use hive_router::executor::executors::common::{SubgraphExecutionRequest, SubgraphExecutor};
 use hive_router::executor::executors::error::SubgraphExecutorError;
@@ -20,34 +19,16 @@ use hive_router::executor::executors::http::build_request_body;
 use hive_router::executor::plugin_context::PluginRequestState;
 use hive_router::executor::response::subgraph_response::SubgraphResponse;
 use http::Uri;
-use polygate_kit::Viewer;
+use polygate_kit::{SubgraphSchema, Viewer};
 
 use super::inflight::{self, InFlight, Outcome};
 use super::unavailable;
 use crate::metrics::SubgraphCallTimer;
 
-/// A subgraph schema the gateway can execute directly (every async-graphql `Schema` is one).
-pub trait InProcessSchema: Send + Sync + 'static {
-    fn execute(
-        &self,
-        request: async_graphql::Request,
-    ) -> BoxFuture<'static, async_graphql::Response>;
-}
-
-impl<E: async_graphql::Executor> InProcessSchema for E {
-    fn execute(
-        &self,
-        request: async_graphql::Request,
-    ) -> BoxFuture<'static, async_graphql::Response> {
-        let schema = self.clone();
-        Box::pin(async move { async_graphql::Executor::execute(&schema, request).await })
-    }
-}
-
 pub struct InProcessExecutor {
     name: String,
     endpoint: Uri,
-    schema: Arc<dyn InProcessSchema>,
+    schema: Arc<dyn SubgraphSchema>,
     runtime: tokio::runtime::Handle,
     inflight: InFlight,
 }
@@ -55,7 +36,7 @@ pub struct InProcessExecutor {
 impl InProcessExecutor {
     pub fn new(
         name: &str,
-        schema: Arc<dyn InProcessSchema>,
+        schema: Arc<dyn SubgraphSchema>,
         runtime: tokio::runtime::Handle,
     ) -> Self {
         Self {

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod seed;
 pub mod settings;
 pub mod store;
+pub mod subgraph;
 
 pub use cache::{CacheSettings, CachingStore, ProductCache, with_cache};
 pub use domain::{
@@ -33,8 +34,9 @@ pub use ids::{MalformedId, UserId};
 pub use password::{HashError, PasswordHasher};
 pub use schema::{CommerceSchema, Mutation, Query, sdl};
 pub use seed::{SeedReport, SeededUser, seed_demo};
-pub use settings::{OpenedStore, StoreSettings, open, spawn_background};
+pub use settings::{OpenedStore, StoreSettings, background_tasks, open};
 pub use store::{CommerceStore, PostgresStore, SqliteStore, StoreError};
+pub use subgraph::{Commerce, CommerceSettings};
 
 /// The subgraph's name in metrics, logs and the gateway's supergraph.
 pub const NAME: &str = "commerce";

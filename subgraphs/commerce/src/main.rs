@@ -1,23 +1,21 @@
-//! `polygate-commerce`: serves the commerce subgraph on its own, or prints its federation SDL.
+//! `polygate-commerce`: the kit's standalone runner for the commerce subgraph (`serve`,
+//! `schema`), plus the commands that work on the Postgres topology itself (`generate`,
+//! `move-shard`). Everything reads `[subgraphs.commerce]` from polygate.toml (`--config`) and
+//! `POLYGATE_SUBGRAPHS__COMMERCE__*`, as the gateway does.
 //!
-//! Sign-in needs the session store: the library only knows the `SessionIssuer` port, and this
-//! binary plugs the session crate's store into it (`--session-store`), the same Redis the session
-//! service and the gateway use. Without it, `login` answers `INTERNAL` "sign-in is served by the
-//! gateway".
+//! Sign-in in service mode: with `[subgraphs.session] url` set, `login` issues tokens through the
+//! session service (its `/capabilities/session-issuer`). Without it, `login` answers `INTERNAL`
+//! "sign-in is served by the gateway".
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use polygate_commerce::generator;
 use polygate_commerce::store::postgres::MAP_REFRESH;
 use polygate_commerce::store::postgres::shard_move::{move_shard, purge_moved_shard};
-use polygate_commerce::{NAME, PasswordHasher, StoreSettings, seed_demo};
-use polygate_kit::auth::SessionIssuer;
-use polygate_kit::server::{router, serve};
-use polygate_session::{SessionAuth, SessionPolicy};
+use polygate_commerce::{Commerce, CommerceSettings, PasswordHasher, generator};
+use polygate_kit::standalone::{self, ConfigArgs, Standalone};
+use polygate_kit::subgraph::entry;
 
 #[derive(Parser)]
 #[command(
@@ -30,79 +28,16 @@ struct Cli {
     command: Command,
 }
 
-/// Where the data lives; the same settings as `[subgraphs.commerce]` in polygate.toml.
-#[derive(clap::Args)]
-struct StoreArgs {
-    /// sqlite://PATH, or the catalog database postgres://USER@HOST:PORT/DB
-    #[arg(
-        long,
-        env = "POLYGATE_COMMERCE_STORE",
-        default_value = "sqlite://./data/commerce.db"
-    )]
-    store: String,
-    /// A streaming replica of --store, for reads that tolerate lag.
-    #[arg(long, env = "POLYGATE_COMMERCE_REPLICA")]
-    replica: Option<String>,
-    /// A further shard database, NAME=postgres://…; repeat for more.
-    #[arg(long = "shard-db", value_parser = name_and_url)]
-    shard_dbs: Vec<(String, String)>,
-    /// A replica of a shard database, NAME=postgres://…; repeat for more.
-    #[arg(long = "shard-replica", value_parser = name_and_url)]
-    shard_replicas: Vec<(String, String)>,
-    /// The product cache: memory, redis://…, redis-cluster://… or off.
-    #[arg(long, env = "POLYGATE_COMMERCE_CACHE", default_value = "memory")]
-    cache: String,
-}
-
-impl StoreArgs {
-    fn settings(&self) -> StoreSettings {
-        StoreSettings {
-            url: self.store.clone(),
-            replica: self.replica.clone(),
-            shards: self.shard_dbs.iter().cloned().collect::<BTreeMap<_, _>>(),
-            shard_replicas: self.shard_replicas.iter().cloned().collect(),
-            cache: self.cache.clone(),
-        }
-    }
-}
-
-fn name_and_url(raw: &str) -> Result<(String, String), String> {
-    raw.split_once('=')
-        .map(|(n, u)| (n.to_owned(), u.to_owned()))
-        .ok_or_else(|| format!("expected NAME=URL, got {raw:?}"))
-}
-
 #[derive(Subcommand)]
 enum Command {
-    /// Serve /graphql, /health, /ready and /metrics.
-    Serve {
-        #[arg(
-            long,
-            env = "POLYGATE_COMMERCE_LISTEN",
-            default_value = "127.0.0.1:4001"
-        )]
-        listen: SocketAddr,
-        #[command(flatten)]
-        store: StoreArgs,
-        /// How often abandoned order requests are finished, and how old they must be.
-        #[arg(long, env = "POLYGATE_COMMERCE_SWEEP_EVERY_SECS", default_value_t = 30)]
-        sweep_every_secs: u64,
-        /// `memory` (tokens this process alone knows: for trying it out) or `redis://host:port`,
-        /// shared with the session service and the gateway.
-        #[arg(long, env = "POLYGATE_SESSION_STORE")]
-        session_store: Option<String>,
-        /// Create the demo accounts (alice, bob, user001..user060) unless they exist.
-        #[arg(long, env = "POLYGATE_COMMERCE_SEED_DEMO")]
-        seed_demo: bool,
-    },
-    /// Print the federation SDL.
-    Schema,
+    #[command(flatten)]
+    Common(standalone::Command),
     /// Load a deterministic bench dataset into a Postgres store (see `generator.rs`): users
     /// bench-<n>@example.com (password `polygate-bench`), products BENCH-<n>, and orders over
     /// the twelve months before --until. Refuses a store that already holds bench rows.
     Generate {
         #[command(flatten)]
-        store: StoreArgs,
+        config: ConfigArgs,
         #[arg(long, default_value_t = 10_000)]
         users: u64,
         #[arg(long, default_value_t = 100_000)]
@@ -116,27 +51,39 @@ enum Command {
         #[arg(long)]
         until: Option<chrono::NaiveDate>,
     },
-    /// Move one logical shard (0..256) to the shard database NAME: fence, copy, switch the map.
+    /// Move one logical shard (0..256) to the shard database NAME (a key of
+    /// `[subgraphs.commerce.shards]`, or `main`): fence, copy, switch the map.
     MoveShard {
         #[command(flatten)]
-        store: StoreArgs,
+        config: ConfigArgs,
         #[arg(long)]
         shard: u16,
-        /// The target database: a --shard-db NAME, or `main`.
         #[arg(long)]
         to: String,
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Schema => {
-            print!("{}", polygate_commerce::sdl());
-            Ok(())
+fn standalone() -> Standalone {
+    Standalone::new(entry::<Commerce>()).with_remote_provider("session")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("polygate-commerce: {e:#}");
+            ExitCode::FAILURE
         }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Common(common) => standalone().run(common).await,
         Command::Generate {
-            store,
+            config,
             users,
             orders,
             products,
@@ -144,10 +91,7 @@ async fn main() -> anyhow::Result<()> {
             until,
         } => {
             polygate_kit::telemetry::init();
-            let opened = polygate_commerce::open(&store.settings()).await?;
-            let router = opened
-                .postgres
-                .ok_or_else(|| anyhow::anyhow!("generate needs a postgres:// store"))?;
+            let opened = open_postgres(&config).await?;
             let spec = generator::Spec {
                 users,
                 orders,
@@ -157,16 +101,13 @@ async fn main() -> anyhow::Result<()> {
                     day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
                 }),
             };
-            let report = generator::generate(&router, &spec, &PasswordHasher::default()).await?;
+            let report = generator::generate(&opened, &spec, &PasswordHasher::default()).await?;
             println!("{report}");
             Ok(())
         }
-        Command::MoveShard { store, shard, to } => {
+        Command::MoveShard { config, shard, to } => {
             polygate_kit::telemetry::init();
-            let opened = polygate_commerce::open(&store.settings()).await?;
-            let router = opened
-                .postgres
-                .ok_or_else(|| anyhow::anyhow!("shards exist only on a postgres:// store"))?;
+            let router = open_postgres(&config).await?;
             let report = move_shard(&router, shard, &to).await?;
             println!("moved: {report:?}");
             // Every router re-reads the map within MAP_REFRESH; only then is the old copy unread.
@@ -175,41 +116,21 @@ async fn main() -> anyhow::Result<()> {
             println!("purged the old copy: {purged:?}");
             Ok(())
         }
-        Command::Serve {
-            listen,
-            store,
-            sweep_every_secs,
-            session_store,
-            seed_demo: seed,
-        } => {
-            polygate_kit::telemetry::init();
-            let opened = polygate_commerce::open(&store.settings()).await?;
-            polygate_commerce::spawn_background(
-                &opened,
-                Duration::from_secs(sweep_every_secs.max(1)),
-            );
-            let store = opened.store;
-            let hasher = PasswordHasher::default();
-            if seed {
-                let report = seed_demo(store.as_ref(), &hasher).await?;
-                tracing::info!(
-                    skipped = report.skipped,
-                    created = report.created.len(),
-                    "demo seed"
-                );
-            }
-            let probe = polygate_commerce::probe(store.clone());
-            let issuer = match session_store {
-                Some(url) => {
-                    let sessions =
-                        polygate_session::connect(&url, SessionPolicy::default()).await?;
-                    Some(Arc::new(SessionAuth(sessions)) as Arc<dyn SessionIssuer>)
-                }
-                None => None,
-            };
-            let schema = polygate_commerce::schema(store, issuer, hasher);
-            serve(router(Arc::new(schema), vec![probe]), listen, NAME).await?;
-            Ok(())
-        }
     }
+}
+
+/// The Postgres router `[subgraphs.commerce]` names, for the commands that need one.
+async fn open_postgres(
+    config: &ConfigArgs,
+) -> anyhow::Result<std::sync::Arc<polygate_commerce::PostgresStore>> {
+    let loaded = standalone().load(config)?;
+    let settings: &CommerceSettings = loaded
+        .section
+        .settings
+        .get()
+        .ok_or_else(|| anyhow::anyhow!("commerce settings expected"))?;
+    let opened = polygate_commerce::open(&settings.store_settings(&loaded.data_dir)).await?;
+    opened
+        .postgres
+        .ok_or_else(|| anyhow::anyhow!("subgraphs.commerce.store must be a postgres:// URL here"))
 }

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// Which routine did the work.
@@ -40,19 +41,23 @@ pub struct Report {
 /// The partitioned parents, in the order they must be detached (lines before orders).
 const PARENTS: [&str; 2] = ["order_items", "orders"];
 
-/// Makes sure the current month and the next `premake` months have partitions and detaches the
-/// months that ended more than `retain_months` months before the current one. Idempotent.
+/// Makes sure the month of `as_of` (the caller's clock: `Utc::now()` in production) and the next
+/// `premake` months have partitions and detaches the months that ended more than
+/// `retain_months` months before it. Idempotent.
+///
+/// pg_partman reads the database's own clock, so `as_of` only steers our routine.
 pub async fn maintain_partitions(
     pool: &PgPool,
     premake: u32,
     retain_months: u32,
+    as_of: DateTime<Utc>,
 ) -> Result<Report, sqlx::Error> {
     let premake = i32::try_from(premake).unwrap_or(i32::MAX);
     let retain = i32::try_from(retain_months).unwrap_or(i32::MAX);
     let mut tx = pool.begin().await?;
     let mut report = match partman_schema(&mut tx).await? {
         Some(schema) => run_partman(&mut tx, &schema, premake, retain).await?,
-        None => run_builtin(&mut tx, premake, retain).await?,
+        None => run_builtin(&mut tx, premake, retain, as_of).await?,
     };
     report.default_rows = sqlx::query_scalar("SELECT commerce_default_partition_rows()")
         .fetch_one(&mut *tx)
@@ -86,13 +91,16 @@ async fn run_builtin(
     tx: &mut Transaction<'_, Postgres>,
     premake: i32,
     retain: i32,
+    as_of: DateTime<Utc>,
 ) -> Result<Report, sqlx::Error> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT action, partition_name FROM commerce_maintain_partitions($1, $2)")
-            .bind(premake)
-            .bind(retain)
-            .fetch_all(&mut **tx)
-            .await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, partition_name FROM commerce_maintain_partitions($1, $2, $3)",
+    )
+    .bind(premake)
+    .bind(retain)
+    .bind(as_of)
+    .fetch_all(&mut **tx)
+    .await?;
     let mut report = Report {
         engine: Engine::Builtin,
         created: Vec::new(),

@@ -56,6 +56,11 @@ pub const POSTGRES: &[Migration] = &[
         description: "place orders together",
         sql: include_str!("../../../sql/commerce/postgres/0008_place_orders_together.sql"),
     },
+    Migration {
+        version: 9,
+        description: "partition maintenance takes its clock",
+        sql: include_str!("../../../sql/commerce/postgres/0009_maintenance_clock.sql"),
+    },
 ];
 
 /// Same versions as [`POSTGRES`]; versions 4, 6, 7 and 8 are no-ops here (no partitioning, no stored
@@ -100,6 +105,11 @@ pub const SQLITE: &[Migration] = &[
         version: 8,
         description: "place orders together",
         sql: include_str!("../../../sql/commerce/sqlite/0008_place_orders_together.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "partition maintenance takes its clock",
+        sql: include_str!("../../../sql/commerce/sqlite/0009_maintenance_clock.sql"),
     },
 ];
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use polygate_kit::BackgroundTask;
 
 use crate::cache::{CacheSettings, with_cache};
 use crate::store::postgres::{DatabaseUrls, Topology, monitoring};
@@ -67,7 +68,8 @@ pub async fn open(settings: &StoreSettings) -> anyhow::Result<OpenedStore> {
     let is_postgres =
         settings.url.starts_with("postgres://") || settings.url.starts_with("postgresql://");
     let (base, postgres): (Arc<dyn CommerceStore>, _) = if is_postgres {
-        let router = Arc::new(PostgresStore::connect_topology(&settings.topology()?).await?);
+        let topology = settings.topology()?;
+        let router = Arc::new(PostgresStore::connect_topology(&topology).await?);
         (router.clone(), Some(router))
     } else {
         anyhow::ensure!(
@@ -91,12 +93,22 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often replica lag and slow statements are sampled.
 pub const MONITOR_EVERY: Duration = Duration::from_secs(10);
 
-/// Starts the order sweeper and, on Postgres, the shard map refresh and database monitoring, on
-/// the current runtime.
-pub fn spawn_background(opened: &OpenedStore, sweep_every: Duration) {
-    crate::orders::spawn_sweeper(opened.store.clone(), sweep_every);
+/// The order sweeper and, on Postgres, the shard map refresh and database monitoring: the work
+/// an opened store needs running while it serves.
+pub fn background_tasks(opened: &OpenedStore, sweep_every: Duration) -> Vec<BackgroundTask> {
+    let mut tasks = vec![BackgroundTask::new(
+        "commerce/order-sweeper",
+        crate::orders::run_sweeper(opened.store.clone(), sweep_every),
+    )];
     if let Some(router) = &opened.postgres {
-        router.spawn_map_refresh();
-        monitoring::spawn_monitor(router.clone(), MONITOR_EVERY);
+        tasks.push(BackgroundTask::new(
+            "commerce/shard-map-refresh",
+            router.refresh_map(),
+        ));
+        tasks.push(BackgroundTask::new(
+            "commerce/database-monitor",
+            monitoring::run_monitor(router.clone(), MONITOR_EVERY),
+        ));
     }
+    tasks
 }

@@ -329,7 +329,7 @@ async fn moving_a_shard_under_writes_loses_and_duplicates_nothing() {
                 })
                 .collect();
             let reader = Arc::new(PostgresStore::connect_topology(&topology).await.unwrap());
-            let refresh = reader.spawn_map_refresh();
+            let refresh = tokio::spawn(reader.refresh_map());
             assert_eq!(reader.home_of(SHARD), "main");
             tokio::time::sleep(Duration::from_millis(300)).await;
             let report = move_shard(&mover, SHARD, "b").await.expect("move");

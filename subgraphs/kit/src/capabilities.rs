@@ -8,13 +8,13 @@
 //! provider can keep the handle and look the capability up when it first needs it.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 /// The capabilities one process's subgraphs provide, by type.
 #[derive(Clone, Default)]
 pub struct Capabilities {
-    map: Arc<RwLock<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
+    map: Arc<RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>>,
 }
 
 impl Capabilities {
@@ -23,7 +23,7 @@ impl Capabilities {
         self.map
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(TypeId::of::<Arc<T>>(), Box::new(value));
+            .insert(TypeId::of::<Arc<T>>(), Arc::new(value));
     }
 
     /// The capability `T`, when some subgraph in this process provides it.
@@ -34,6 +34,31 @@ impl Capabilities {
             .get(&TypeId::of::<Arc<T>>())
             .and_then(|value| value.downcast_ref::<Arc<T>>())
             .cloned()
+    }
+
+    /// Which capabilities are provided now (to tell later which were added since).
+    pub fn provided(&self) -> HashSet<TypeId> {
+        self.map
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// A new map with the capabilities provided since `before` was taken.
+    pub fn added_since(&self, before: &HashSet<TypeId>) -> Capabilities {
+        let added = self
+            .map
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .filter(|(key, _)| !before.contains(key))
+            .map(|(key, value)| (*key, value.clone()))
+            .collect();
+        Capabilities {
+            map: Arc::new(RwLock::new(added)),
+        }
     }
 }
 
@@ -66,6 +91,26 @@ mod tests {
         assert!(capabilities.get::<dyn Greeter>().is_none());
         capabilities.provide::<dyn Greeter>(Arc::new(English));
         assert_eq!(capabilities.get::<dyn Greeter>().unwrap().greet(), "hello");
+    }
+
+    #[test]
+    fn what_was_added_since_a_moment_is_told_apart() {
+        struct French;
+        impl Greeter for French {
+            fn greet(&self) -> String {
+                "bonjour".into()
+            }
+        }
+        trait Counter: Send + Sync {}
+        struct One;
+        impl Counter for One {}
+        let capabilities = Capabilities::default();
+        capabilities.provide::<dyn Counter>(Arc::new(One));
+        let before = capabilities.provided();
+        capabilities.provide::<dyn Greeter>(Arc::new(French));
+        let added = capabilities.added_since(&before);
+        assert_eq!(added.get::<dyn Greeter>().unwrap().greet(), "bonjour");
+        assert!(added.get::<dyn Counter>().is_none());
     }
 
     #[test]

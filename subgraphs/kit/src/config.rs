@@ -13,14 +13,40 @@ use crate::subgraph::{AnySubgraph, ParsedSettings, SettingsError};
 
 pub const ENV_PREFIX: &str = "POLYGATE_";
 
-/// `POLYGATE_` variables that are not config keys: the config file's path, logging, and the test
-/// suite's own (a trailing `_` matches a family).
-pub const ENV_NOT_CONFIG: [&str; 4] = [
+/// `POLYGATE_` variables that are not config keys (a trailing `_` matches a family): the config
+/// file's path, logging, the test suite's, the test servers' (`e2e/servers/`) and benchmarks'
+/// own, commerce's crash-point failpoint for the crash tests, and the build-time GraphiQL
+/// assets folder.
+pub const ENV_NOT_CONFIG: [&str; 7] = [
     "POLYGATE_CONFIG",
     "POLYGATE_LOG_FORMAT",
     "POLYGATE_TEST_",
-    "POLYGATE_SERVERS_DIR",
+    "POLYGATE_BENCH_",
+    "POLYGATE_SERVERS_",
+    "POLYGATE_CRASH_AT",
+    "POLYGATE_GRAPHIQL_ASSETS",
 ];
+
+/// The `store` value that means "the embedded store under `server.data_dir`".
+pub const EMBEDDED: &str = "embedded";
+
+/// Checks a store setting: [`EMBEDDED`], one of the bare words in `schemes` (e.g. `memory`), or a
+/// URL with one of their schemes. The message hides any password.
+pub fn check_store(store: &str, schemes: &[&str]) -> Result<(), String> {
+    if store == EMBEDDED || schemes.contains(&store) {
+        return Ok(());
+    }
+    let url =
+        url::Url::parse(store).map_err(|e| format!("`{}` is not a URL: {e}", redact(store)))?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(format!(
+            "scheme `{}` is not supported here; use `{EMBEDDED}` or one of: {}",
+            url.scheme(),
+            schemes.join(", ")
+        ));
+    }
+    Ok(())
+}
 
 /// The keys every `[subgraphs.<name>]` section has besides the subgraph's own.
 pub const URL_KEY: &str = "url";
@@ -124,8 +150,19 @@ pub fn key_paths(prefix: &str, value: &impl serde::Serialize) -> Vec<String> {
     out
 }
 
-/// The candidate closest to `name` by edit distance, if any is reasonably close.
+/// The candidate `name` most likely meant: one whose last key is all of `name`'s path (the
+/// shortest such, `POLYGATE_LISTEN` → `POLYGATE_SERVER__LISTEN`), else the closest by edit
+/// distance if it is reasonably close.
 pub fn nearest(name: &str, candidates: impl IntoIterator<Item = String>) -> Option<String> {
+    let candidates: Vec<String> = candidates.into_iter().collect();
+    let path = name.strip_prefix(ENV_PREFIX).unwrap_or(name);
+    let same_leaf = candidates
+        .iter()
+        .filter(|c| c.ends_with(&format!("__{path}")))
+        .min_by_key(|c| c.len());
+    if let Some(found) = same_leaf {
+        return Some(found.clone());
+    }
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, &c), c))

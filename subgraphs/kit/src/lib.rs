@@ -14,6 +14,7 @@ pub mod feeds;
 pub mod metrics;
 pub mod probe;
 pub mod redis;
+pub mod remote_capabilities;
 pub mod server;
 pub mod standalone;
 pub mod subgraph;
@@ -25,7 +26,7 @@ pub use capabilities::Capabilities;
 pub use error::{ErrorCode, api_error};
 pub use probe::Probe;
 pub use subgraph::{
-    AnySubgraph, BackgroundTask, DemoSeed, OpenContext, Opened, Placement, SeedReport,
+    AnySubgraph, BackgroundTask, DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport,
     SettingsError, Subgraph, SubgraphSchema,
 };
 

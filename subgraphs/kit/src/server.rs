@@ -16,7 +16,10 @@ use axum::{
     routing::get,
 };
 
-use crate::{auth::Viewer, probe::Probe, subgraph::SubgraphSchema};
+use crate::{
+    auth::Viewer, capabilities::Capabilities, probe::Probe, remote_capabilities,
+    subgraph::SubgraphSchema,
+};
 
 /// Largest request body a subgraph accepts; the gateway's own limit is lower.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -26,8 +29,12 @@ struct AppState {
     probes: Vec<Arc<dyn Probe>>,
 }
 
-/// The axum app for one subgraph.
-pub fn router(schema: Arc<dyn SubgraphSchema>, probes: Vec<Arc<dyn Probe>>) -> Router {
+/// The axum app for one subgraph, with the `/capabilities/…` routes of what it provides.
+pub fn router(
+    schema: Arc<dyn SubgraphSchema>,
+    probes: Vec<Arc<dyn Probe>>,
+    provided: &Capabilities,
+) -> Router {
     let state = Arc::new(AppState { schema, probes });
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
@@ -36,6 +43,7 @@ pub fn router(schema: Arc<dyn SubgraphSchema>, probes: Vec<Arc<dyn Probe>>) -> R
         .route("/metrics", get(|| async { crate::metrics::render() }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+        .merge(remote_capabilities::routes(provided))
 }
 
 async fn graphql(

@@ -125,10 +125,48 @@ impl SettingsError {
     }
 }
 
+/// A failure of [`Subgraph::open`] that names the settings key at fault, so a process can say
+/// `subgraphs.<name>.<key>: …`: wrap store errors with [`OpenError::at`].
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {message}: {source:#}")]
+pub struct OpenError {
+    /// The key inside the section, e.g. `store`.
+    pub key: String,
+    /// What could not be done, without secrets (URLs redacted).
+    pub message: String,
+    pub source: anyhow::Error,
+}
+
+impl OpenError {
+    pub fn at(
+        key: impl Into<String>,
+        message: impl Into<String>,
+        source: impl Into<anyhow::Error>,
+    ) -> anyhow::Error {
+        OpenError {
+            key: key.into(),
+            message: message.into(),
+            source: source.into(),
+        }
+        .into()
+    }
+}
+
+/// `subgraphs.<name>.<key>: …` for an [`OpenError`], `subgraphs.<name>: cannot open: …` else.
+pub fn describe_open_failure(name: &str, error: &anyhow::Error) -> String {
+    match error.downcast_ref::<OpenError>() {
+        Some(at_key) => format!("subgraphs.{name}.{at_key}"),
+        None => format!("subgraphs.{name}: cannot open its store: {error:#}"),
+    }
+}
+
 /// One subgraph, as the gateway's registry and the standalone runner see it.
 ///
 /// Implemented by a unit struct in each subgraph crate (`polygate_commerce::Commerce`, …).
-#[async_trait]
+/// `open` runs once at start-up on the thread that starts the process (`block_on`), so its
+/// future need not be `Send`: sqlx's connection futures, awaited through a generic lifetime,
+/// cannot be proven `Send` by today's compiler.
+#[async_trait(?Send)]
 pub trait Subgraph: Send + Sync + 'static {
     /// `[subgraphs.<name>]` without `url` and `listen`: `#[serde(deny_unknown_fields, default)]`,
     /// and `Default` is the embedded store.
@@ -160,7 +198,7 @@ pub trait Subgraph: Send + Sync + 'static {
 }
 
 /// A [`Subgraph`] with its types erased, for registries (`Arc<dyn AnySubgraph>`).
-#[async_trait]
+#[async_trait(?Send)]
 pub trait AnySubgraph: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     fn default_port(&self) -> u16;
@@ -186,6 +224,11 @@ impl ParsedSettings {
     /// True when the store is the embedded one.
     pub fn embedded(&self) -> bool {
         self.embedded
+    }
+
+    /// The typed settings, when they are `T`'s (a subgraph's own commands read their section).
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.value.downcast_ref::<T>()
     }
 
     /// Every dotted key path these settings have, under `prefix` (for suggestions).
@@ -218,7 +261,7 @@ impl<S: Subgraph> Entry<S> {
     }
 }
 
-#[async_trait]
+#[async_trait(?Send)]
 impl<S: Subgraph> AnySubgraph for Entry<S> {
     fn name(&self) -> &'static str {
         S::NAME

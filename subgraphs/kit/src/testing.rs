@@ -1,25 +1,66 @@
-//! Test helpers: finding the real servers `e2e/servers/` started.
+//! Test helpers: finding the real servers `e2e/servers/` started, and saying why a test skips.
 //!
-//! A test that needs a server reads its URL from the environment. When the variable is unset the
-//! test is skipped with a printed reason, except under CI (`CI` set), where a missing server is a
-//! broken set-up and fails loudly instead of passing silently.
+//! A test that needs a server reads its URL from the environment. Under the README's test
+//! command (`e2e/run-tests` sets [`REQUIRE_SERVERS_VAR`]) or CI, a missing server is a broken
+//! set-up and fails the test. Anywhere else the test is skipped and says why on the terminal,
+//! even though cargo captures a passing test's output. Every skip is also appended to the file
+//! named by [`SKIP_LOG_VAR`], so the test command can end with each skip and its reason.
 
-/// The URL in `var`, or `None` after printing why the calling test is skipped.
+use std::io::Write as _;
+
+/// Set (to anything) by the test command: a test whose server is missing fails.
+pub const REQUIRE_SERVERS_VAR: &str = "POLYGATE_TEST_REQUIRE_SERVERS";
+/// A file every skip is appended to, one line each: `<test>: <reason>`.
+pub const SKIP_LOG_VAR: &str = "POLYGATE_TEST_SKIP_LOG";
+
+/// The URL in `var`, or `None` after saying why the calling test is skipped.
 ///
 /// # Panics
-/// When `var` is unset and `CI` is set.
+/// When `var` is unset under the test command or CI: the command must start this server.
 pub fn server_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{var} is not set under CI: the test command must start this server")
+        _ if std::env::var_os(REQUIRE_SERVERS_VAR).is_some()
+            || std::env::var_os("CI").is_some() =>
+        {
+            panic!("{var} is not set: the test command must start this server")
         }
         _ => {
-            eprintln!(
-                "SKIPPED: {var} is not set; run the suite with `e2e/run-tests` to start the server"
-            );
+            skip(&format!(
+                "{var} is not set; run the suite with `e2e/run-tests` to start the server"
+            ));
             None
         }
+    }
+}
+
+/// The URL in `var` for a server the test command cannot run on a new machine (`why` says
+/// which and how to run it by hand), or `None` after saying why the test is skipped. Never
+/// fails: this is the one kind of skip the test command allows besides [`skip`].
+pub fn optional_server_url(var: &str, why: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            skip(&format!("{var} is not set: {why}"));
+            None
+        }
+    }
+}
+
+/// Says on the terminal (past cargo's capture) and in the skip log why the calling test does
+/// not check what it would: e.g. a capability the test server lacks, named.
+pub fn skip(reason: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let line = format!("{test}: {reason}");
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {line}");
+    if let Some(path) = std::env::var_os(SKIP_LOG_VAR)
+        && let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+    {
+        let _ = writeln!(file, "{line}");
     }
 }
 

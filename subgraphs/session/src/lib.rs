@@ -14,10 +14,13 @@ use async_trait::async_trait;
 pub mod auth;
 pub mod schema;
 pub mod store;
+pub mod subgraph;
+pub mod validation_cache;
 
 pub use auth::SessionAuth;
 pub use schema::SessionSchema;
 pub use store::{Session, SessionPolicy, SessionStore};
+pub use subgraph::{SessionSettings, Sessions};
 
 /// The subgraph's name in the supergraph, logs and metrics.
 pub const NAME: &str = "session";

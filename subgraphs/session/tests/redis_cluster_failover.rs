@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use polygate_kit::testing::{server_url, unique_name};
+use polygate_session::store::redis::health::RedisHealth;
 use polygate_session::store::{RedisStore, SessionPolicy, SessionStore};
 
 const URL_VAR: &str = "POLYGATE_TEST_REDIS_CLUSTER_URL";
@@ -198,6 +199,20 @@ async fn replicated_sessions_survive_a_master_failover() {
     }
     let failover_took = stopped_at.elapsed();
 
+    // The health monitor sees it too: the stopped node down, its replica now a master.
+    let seen = RedisHealth::new(&url).unwrap().poll().await;
+    let victim_addr = format!("127.0.0.1:{}", victim.port);
+    let replica_addr = format!("127.0.0.1:{}", replica.port);
+    assert!(
+        seen.iter().any(|n| n.node == victim_addr && !n.up),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|n| n.node == replica_addr && n.up && n.master == Some(true)),
+        "{seen:?}"
+    );
+
     // Every token validates again; the client may need a moment to learn the new slot map.
     let mut survived = 0;
     let mut errors = 0;
@@ -241,7 +256,12 @@ async fn replicated_sessions_survive_a_master_failover() {
                 .iter()
                 .any(|n| n.id == victim.id && !n.failed() && n.master_id == replica.id)
         });
-        if rejoined && cluster_ok(victim.port).await {
+        // Whole again only once the rejoined replica has synced (its link up), as
+        // `redis-cluster.sh start` leaves it: the tests that follow may read its health.
+        let synced = node_cmd::<String>(victim.port, redis::cmd("INFO").arg("replication"))
+            .await
+            .is_ok_and(|info| info.lines().any(|l| l.trim() == "master_link_status:up"));
+        if rejoined && synced && cluster_ok(victim.port).await {
             break;
         }
         assert!(

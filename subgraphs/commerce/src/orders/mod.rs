@@ -14,4 +14,4 @@ mod sweep;
 
 pub use cancel::{CancelError, cancel_order};
 pub use place::{MAX_LINES, PlaceError, PlaceOrder, place_order};
-pub use sweep::{SweepReport, spawn_sweeper, sweep};
+pub use sweep::{SweepReport, run_sweeper, sweep};

@@ -48,25 +48,20 @@ pub async fn sweep(store: &dyn CommerceStore, grace: Duration) -> Result<SweepRe
     Ok(report)
 }
 
-/// Sweeps every `every`, finishing requests older than `every` (the grace period).
-pub fn spawn_sweeper(
-    store: Arc<dyn CommerceStore>,
-    every: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            match sweep(store.as_ref(), every).await {
-                Ok(r) if r == SweepReport::default() => {}
-                Ok(r) => tracing::info!(
-                    placed = r.placed,
-                    rejected = r.rejected,
-                    released = r.released,
-                    "order sweeper finished abandoned requests"
-                ),
-                Err(e) => tracing::warn!(error = %e, "order sweep failed; retrying next tick"),
-            }
+/// Sweeps every `every`, finishing requests older than `every` (the grace period); never ends.
+pub async fn run_sweeper(store: Arc<dyn CommerceStore>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match sweep(store.as_ref(), every).await {
+            Ok(r) if r == SweepReport::default() => {}
+            Ok(r) => tracing::info!(
+                placed = r.placed,
+                rejected = r.rejected,
+                released = r.released,
+                "order sweeper finished abandoned requests"
+            ),
+            Err(e) => tracing::warn!(error = %e, "order sweep failed; retrying next tick"),
         }
-    })
+    }
 }

@@ -134,3 +134,48 @@ pub fn codes(response: &Response) -> Vec<String> {
         })
         .collect()
 }
+
+/// The clocks the partition and query-plan tests run at: early on the 1st (just after a month
+/// boundary, with February's short month behind it), mid-month, and late on the last day of a
+/// 31-day month. Fixed instants, so no outcome depends on the day or hour the suite runs.
+pub const MONTH_CLOCKS: [(&str, &str); 3] = [
+    ("the 1st", "2026-03-01T00:30:00Z"),
+    ("the 15th", "2026-07-15T12:00:00Z"),
+    ("the last day", "2026-10-31T23:30:00Z"),
+];
+
+/// `MONTH_CLOCKS` parsed.
+pub fn month_clocks() -> Vec<(&'static str, chrono::DateTime<chrono::Utc>)> {
+    MONTH_CLOCKS
+        .iter()
+        .map(|(day, at)| (*day, at.parse().expect("an RFC 3339 instant")))
+        .collect()
+}
+
+/// Removes every monthly partition of orders and order_items (the migration made them around the
+/// real date) and makes the months around `as_of` instead, as the maintenance routine would have
+/// on that day: the current month and `premake` ahead. The DEFAULT partitions stay.
+pub async fn partitions_as_of(
+    pool: &sqlx::PgPool,
+    as_of: chrono::DateTime<chrono::Utc>,
+    premake: i32,
+) {
+    let detached: Vec<String> = sqlx::query_scalar(
+        "SELECT partition_name FROM commerce_detach_partitions_before('infinity')",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("detach the migration's partitions");
+    for table in detached {
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(pool)
+            .await
+            .expect("drop a detached partition");
+    }
+    sqlx::query("SELECT count(*) FROM commerce_maintain_partitions($1, 12, $2)")
+        .bind(premake)
+        .bind(as_of)
+        .execute(pool)
+        .await
+        .expect("partitions as of the test's clock");
+}

@@ -1,5 +1,7 @@
 //! The behaviour every [`SessionStore`] adapter must show, as checks the adapters' integration
-//! tests run (`tests/store_memory.rs`, `tests/store_redis.rs`, `tests/store_redis_cluster.rs`).
+//! tests run (`tests/store_memory.rs`, `tests/store_redis.rs`, `tests/store_redis_cluster.rs`,
+//! and `tests/store_redis_checked.rs` with every Redis script checked for undeclared keys and
+//! run against a store clock hours away from the test's).
 //!
 //! Non-obvious decision: each check receives a factory rather than a store, because the expiry
 //! checks need a store built with a second-scale [`SessionPolicy`]; and the
@@ -25,6 +27,14 @@ fn policy(idle_ms: u64, absolute_ms: u64) -> SessionPolicy {
     SessionPolicy {
         idle_timeout: Duration::from_millis(idle_ms),
         absolute_lifetime: Duration::from_millis(absolute_ms),
+        ..SessionPolicy::default()
+    }
+}
+
+fn capped(max_sessions_per_user: u32) -> SessionPolicy {
+    SessionPolicy {
+        max_sessions_per_user,
+        ..SessionPolicy::default()
     }
 }
 
@@ -216,6 +226,105 @@ pub async fn sessions_of_users_lists_each_users_live_sessions(make: &MakeStore) 
     let listed_three = &listed["u_2"][0];
     assert_eq!(listed_three, &three);
     assert!(store.sessions_of_users(&[]).await.unwrap().is_empty());
+}
+
+/// The ids of a user's live sessions, read without touching them.
+async fn listed_ids(store: &dyn SessionStore, user: &str) -> HashSet<String> {
+    let listed = store.sessions_of_users(&[user.to_owned()]).await.unwrap();
+    listed
+        .get(user)
+        .map(|s| s.iter().map(|s| s.id.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// A sign-in past the cap succeeds and ends the user's session that would expire soonest: the
+/// least recently used, not merely the oldest. Other users keep theirs.
+pub async fn a_sign_in_past_the_cap_ends_the_least_recently_used_session(make: &MakeStore) {
+    let store = make(capped(3)).await;
+    let (other_token, _) = store.create("u_cap_other", false).await.unwrap();
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (token, session) = store.create("u_cap", false).await.unwrap();
+        tokens.push(token);
+        ids.push(session.id);
+        sleep_ms(5).await; // distinct milliseconds, so "least recently used" has one answer
+    }
+    assert!(store.validate(&tokens[0]).await.unwrap().is_some());
+    sleep_ms(5).await;
+    // Used order now: second (least recent), third, first.
+    let (fourth_token, fourth) = store.create("u_cap", false).await.unwrap();
+    assert_eq!(
+        listed_ids(store.as_ref(), "u_cap").await,
+        HashSet::from([ids[0].clone(), ids[2].clone(), fourth.id.clone()]),
+        "the least recently used session made room"
+    );
+    assert_eq!(store.validate(&tokens[1]).await.unwrap(), None);
+    assert!(!store.revoke(&ids[1]).await.unwrap(), "already ended");
+    sleep_ms(5).await;
+    let (_, fifth) = store.create("u_cap", false).await.unwrap();
+    assert_eq!(
+        listed_ids(store.as_ref(), "u_cap").await,
+        HashSet::from([ids[0].clone(), fourth.id.clone(), fifth.id.clone()]),
+        "then the third: created before the first was last used"
+    );
+    assert!(store.validate(&fourth_token).await.unwrap().is_some());
+    assert!(store.validate(&other_token).await.unwrap().is_some());
+    assert_eq!(listed_ids(store.as_ref(), "u_cap_other").await.len(), 1);
+}
+
+/// Revoked sessions free their place; with a cap of one, each sign-in ends the previous one.
+pub async fn only_live_sessions_count_toward_the_cap(make: &MakeStore) {
+    let store = make(capped(2)).await;
+    let (_, first) = store.create("u_room", false).await.unwrap();
+    let (second_token, second) = store.create("u_room", false).await.unwrap();
+    assert!(store.revoke(&first.id).await.unwrap());
+    let (third_token, third) = store.create("u_room", false).await.unwrap();
+    assert_eq!(
+        listed_ids(store.as_ref(), "u_room").await,
+        HashSet::from([second.id.clone(), third.id.clone()])
+    );
+    assert!(store.validate(&second_token).await.unwrap().is_some());
+    assert!(store.validate(&third_token).await.unwrap().is_some());
+
+    let single = make(capped(1)).await;
+    let (before, _) = single.create("u_single", false).await.unwrap();
+    let (after, session) = single.create("u_single", true).await.unwrap();
+    assert_eq!(single.validate(&before).await.unwrap(), None);
+    let seen = single
+        .validate(&after)
+        .await
+        .unwrap()
+        .expect("the new one lives");
+    assert_eq!(seen.id, session.id);
+    assert_eq!(single.revoke_all("u_single").await.unwrap(), 1);
+}
+
+/// Sign-ins of one user racing each other past the cap never leave more than the cap, and every
+/// token still valid is one of the listed sessions.
+pub async fn racing_sign_ins_never_exceed_the_cap(make: &MakeStore) {
+    let store = make(capped(3)).await;
+    let sign_ins = (0..12).map(|_| store.create("u_race", false));
+    let results = futures::future::join_all(sign_ins).await;
+    let tokens: Vec<String> = results
+        .into_iter()
+        .filter_map(|r| r.ok().map(|(token, _)| token))
+        .collect();
+    assert!(
+        tokens.len() >= 3,
+        "most racing sign-ins succeed: {}",
+        tokens.len()
+    );
+    let listed = listed_ids(store.as_ref(), "u_race").await;
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let mut valid = 0;
+    for token in &tokens {
+        if let Some(session) = store.validate(token).await.unwrap() {
+            assert!(listed.contains(&session.id));
+            valid += 1;
+        }
+    }
+    assert_eq!(valid, 3);
 }
 
 /// Attributes are set, overwritten and removed one field at a time, belong to one session, and
@@ -535,6 +644,9 @@ macro_rules! session_store_conformance {
             revoke_token_ends_its_session,
             revoke_all_only_affects_that_user,
             sessions_of_users_lists_each_users_live_sessions,
+            a_sign_in_past_the_cap_ends_the_least_recently_used_session,
+            only_live_sessions_count_toward_the_cap,
+            racing_sign_ins_never_exceed_the_cap,
             attributes_are_set_and_removed_one_by_one,
             attributes_refuse_dead_sessions,
             attributes_are_bounded,

@@ -133,8 +133,29 @@ impl MemoryStore {
         let session = self.to_session(&record);
         let mut state = self.state();
         state.sweep(now, SWEEP_PER_WRITE);
+        self.make_room(&mut state, user_id, now);
         state.insert(session.id.clone(), record, self.policy.expiry_ms(now, now));
         Ok((super::token(user_id, &sid, &secret), session))
+    }
+
+    /// Leaves the user fewer than [`SessionPolicy::max_sessions_per_user`] live sessions: drops
+    /// their dead ones, then the live ones that would expire soonest (the least recently used),
+    /// as the Redis create script does. Bounded by the user's sessions, which the cap bounds.
+    fn make_room(&self, state: &mut State, user_id: &str, now: i64) {
+        let Some(ids) = state.sessions_by_user.get(user_id) else {
+            return;
+        };
+        let mut by_expiry: Vec<(i64, String)> = ids
+            .iter()
+            .filter_map(|id| Some((self.expiry(state.sessions.get(id)?), id.clone())))
+            .collect();
+        by_expiry.sort_unstable();
+        let live = by_expiry.iter().filter(|(expiry, _)| now < *expiry).count();
+        let evict = (live + 1).saturating_sub(self.policy.cap());
+        let dead = by_expiry.len() - live;
+        for (expiry, id) in by_expiry.into_iter().take(dead + evict) {
+            state.remove(&id, expiry);
+        }
     }
 
     /// The live record under `id`, dropping it when it turns out dead.
@@ -469,6 +490,7 @@ mod tests {
         let store = MemoryStore::new(SessionPolicy {
             idle_timeout: Duration::from_millis(50),
             absolute_lifetime: Duration::from_secs(60),
+            ..SessionPolicy::default()
         });
         for i in 0..10 {
             store.create(&format!("u{i}"), false).await.unwrap();

@@ -52,13 +52,25 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-/// How long sessions live; given to each adapter's constructor.
+/// Most sessions one user holds when the configuration says nothing
+/// ([`SessionPolicy::max_sessions_per_user`]).
+pub const DEFAULT_MAX_SESSIONS_PER_USER: u32 = 10;
+/// Highest cap [`SessionPolicy::check`] accepts: it bounds the keys one eviction, listing or
+/// `revoke_all` script declares.
+pub const MAX_SESSIONS_PER_USER_LIMIT: u32 = 1_000;
+
+/// How long sessions live and how many one user may hold; given to each adapter's constructor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
-    /// A session not validated for this long is dead (sliding).
+    /// A session not validated for this long is dead (sliding). Default 30 min.
     pub idle_timeout: Duration,
-    /// A session older than this is dead however often it is used.
+    /// A session older than this is dead however often it is used. Default 12 h.
     pub absolute_lifetime: Duration,
+    /// Most live sessions one user holds (default [`DEFAULT_MAX_SESSIONS_PER_USER`]). A sign-in
+    /// past the cap succeeds and ends the user's sessions that would expire soonest (the least
+    /// recently used), in the same atomic step: signing in never fails because of old
+    /// sessions, and a user (or a stolen password) cannot grow the store without bound.
+    pub max_sessions_per_user: u32,
 }
 
 impl Default for SessionPolicy {
@@ -66,11 +78,34 @@ impl Default for SessionPolicy {
         Self {
             idle_timeout: Duration::from_secs(30 * 60),
             absolute_lifetime: Duration::from_secs(12 * 60 * 60),
+            max_sessions_per_user: DEFAULT_MAX_SESSIONS_PER_USER,
         }
     }
 }
 
 impl SessionPolicy {
+    /// Names the first setting out of range, for the configuration's error message: both
+    /// durations must be at least 1 ms, the cap within `1..=`[`MAX_SESSIONS_PER_USER_LIMIT`].
+    pub fn check(&self) -> Result<(), String> {
+        if self.idle_timeout < Duration::from_millis(1) {
+            return Err("idle_timeout: must be at least 1 ms".to_owned());
+        }
+        if self.absolute_lifetime < Duration::from_millis(1) {
+            return Err("absolute_lifetime: must be at least 1 ms".to_owned());
+        }
+        if !(1..=MAX_SESSIONS_PER_USER_LIMIT).contains(&self.max_sessions_per_user) {
+            return Err(format!(
+                "max_sessions_per_user: must be within 1..={MAX_SESSIONS_PER_USER_LIMIT}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The cap as adapters apply it: never below one session.
+    pub(crate) fn cap(&self) -> usize {
+        self.max_sessions_per_user.max(1) as usize
+    }
+
     pub(crate) fn idle_ms(&self) -> i64 {
         duration_ms(self.idle_timeout)
     }
@@ -112,7 +147,8 @@ pub enum StoreError {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Creates a session; returns the clear token `<user_id>.<sid>.<secret>` (shown once) and
-    /// the record.
+    /// the record. When the user already holds [`SessionPolicy::max_sessions_per_user`] live
+    /// sessions, the ones that would expire soonest end in the same step.
     async fn create(&self, user_id: &str, staff: bool) -> Result<(String, Session), StoreError>;
     /// Looks up a token, refuses it if idle- or absolute-expired, and touches it (sliding idle
     /// timeout). One round trip on Redis (one Lua script on one slot).
@@ -452,10 +488,41 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_out_of_range_names_its_setting() {
+        assert_eq!(SessionPolicy::default().check(), Ok(()));
+        let zero_cap = SessionPolicy {
+            max_sessions_per_user: 0,
+            ..SessionPolicy::default()
+        };
+        assert!(
+            zero_cap
+                .check()
+                .unwrap_err()
+                .starts_with("max_sessions_per_user")
+        );
+        let huge_cap = SessionPolicy {
+            max_sessions_per_user: MAX_SESSIONS_PER_USER_LIMIT + 1,
+            ..SessionPolicy::default()
+        };
+        assert!(
+            huge_cap
+                .check()
+                .unwrap_err()
+                .starts_with("max_sessions_per_user")
+        );
+        let no_idle = SessionPolicy {
+            idle_timeout: Duration::ZERO,
+            ..SessionPolicy::default()
+        };
+        assert!(no_idle.check().unwrap_err().starts_with("idle_timeout"));
+    }
+
+    #[test]
     fn expiry_is_capped_by_the_absolute_lifetime() {
         let policy = SessionPolicy {
             idle_timeout: Duration::from_secs(10),
             absolute_lifetime: Duration::from_secs(15),
+            ..SessionPolicy::default()
         };
         assert_eq!(policy.expiry_ms(0, 0), 10_000);
         assert_eq!(policy.expiry_ms(0, 8_000), 15_000);

@@ -120,10 +120,13 @@ impl PostgresStore {
         })
     }
 
-    /// Re-reads the shard map every [`MAP_REFRESH`] until the process ends.
-    pub fn spawn_map_refresh(self: &std::sync::Arc<Self>) -> tokio::task::JoinHandle<()> {
+    /// Re-reads the shard map every [`MAP_REFRESH`] until the process ends or the router is
+    /// dropped.
+    pub fn refresh_map(
+        self: &std::sync::Arc<Self>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
         let router = std::sync::Arc::downgrade(self);
-        tokio::spawn(async move {
+        async move {
             let mut ticks = tokio::time::interval(MAP_REFRESH);
             loop {
                 ticks.tick().await;
@@ -134,7 +137,7 @@ impl PostgresStore {
                     tracing::warn!(error = %e, "cannot refresh the shard map; keeping the last one");
                 }
             }
-        })
+        }
     }
 
     /// The catalog database's primary pool.

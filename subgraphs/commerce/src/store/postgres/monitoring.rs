@@ -118,13 +118,11 @@ pub async fn enable_statement_stats(store: &PostgresStore) {
 }
 
 /// Samples every `every` until the process ends.
-pub fn spawn_monitor(store: Arc<PostgresStore>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        enable_statement_stats(&store).await;
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            sample(&store).await;
-        }
-    })
+pub async fn run_monitor(store: Arc<PostgresStore>, every: Duration) {
+    enable_statement_stats(&store).await;
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        sample(&store).await;
+    }
 }

@@ -27,13 +27,11 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::SessionStore;
+use crate::store::{RateDecision, Session, StoreError, parse_session_id, parse_token, secret_hash};
 use async_trait::async_trait;
 use polygate_kit::Viewer;
 use polygate_kit::auth::{RateVerdict, SessionStoreUnavailable, TokenVerifier};
-use polygate_session::SessionStore;
-use polygate_session::store::{
-    RateDecision, Session, StoreError, parse_session_id, parse_token, secret_hash,
-};
 use prometheus::{Gauge, IntCounter};
 
 /// Most sessions one gateway keeps verdicts for; beyond it new sessions go to the store each
@@ -598,9 +596,9 @@ impl SessionStore for EvictingStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::MemoryStore;
+    use crate::{SessionAuth, SessionPolicy};
     use polygate_kit::auth::SessionIssuer;
-    use polygate_session::store::MemoryStore;
-    use polygate_session::{SessionAuth, SessionPolicy};
 
     /// The session store's verifier, recording the cost of every metered call it answers.
     struct Recording {

@@ -1,0 +1,18 @@
+terraform {
+  required_version = ">= 1.5.7"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.0, < 7.0"
+    }
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 7.0, < 8.0"
+    }
+    mongodbatlas = {
+      source  = "mongodb/mongodbatlas"
+      version = ">= 2.16, < 3.0"
+    }
+  }
+}

@@ -1,0 +1,222 @@
+//! The commerce subgraph as the gateway and its own binary see it: the `[subgraphs.commerce]`
+//! settings, opening the store topology behind its product cache, and the background work and
+//! demo data that come with it.
+//!
+//! Non-obvious: sign-in needs the session store, which commerce does not own. `login` issues
+//! tokens through the kit's `SessionIssuer` capability, taken from whichever subgraph provides it
+//! in this process (the session subgraph, opened before commerce in the gateway's registry) or,
+//! in `polygate-commerce serve`, from the session service at `[subgraphs.session] url`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use polygate_kit::auth::SessionIssuer;
+use polygate_kit::config::{EMBEDDED, check_store, redact};
+use polygate_kit::{
+    DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport, SettingsError, Subgraph,
+    SubgraphSchema,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{CommerceStore, PasswordHasher, StoreSettings};
+
+/// The commerce subgraph, for the gateway's registry and `polygate-commerce`.
+pub struct Commerce;
+
+/// `[subgraphs.commerce]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommerceSettings {
+    /// `embedded` (SQLite at `<data_dir>/commerce.db`), or the catalog database's URL
+    /// (`postgres://…`), also the first shard home.
+    pub store: String,
+    /// A streaming replica of `store` for reads that tolerate lag.
+    pub replica: Option<String>,
+    /// Further shard databases, name → `postgres://…`.
+    pub shards: BTreeMap<String, String>,
+    /// Replicas of shard databases, name → `postgres://…`.
+    pub shard_replicas: BTreeMap<String, String>,
+    /// Product cache: `embedded` (in-process memory), `redis://…`, `redis-cluster://…` or `off`.
+    pub cache: String,
+    /// How often abandoned order requests are finished, and how old they must be.
+    pub sweep_every_secs: u64,
+}
+
+impl Default for CommerceSettings {
+    fn default() -> Self {
+        Self {
+            store: EMBEDDED.to_owned(),
+            replica: None,
+            shards: BTreeMap::new(),
+            shard_replicas: BTreeMap::new(),
+            cache: EMBEDDED.to_owned(),
+            sweep_every_secs: 30,
+        }
+    }
+}
+
+const POSTGRES: [&str; 2] = ["postgres", "postgresql"];
+
+impl CommerceSettings {
+    /// The store settings these name, embedded files under `data_dir`.
+    pub fn store_settings(&self, data_dir: &std::path::Path) -> StoreSettings {
+        StoreSettings {
+            url: if self.store == EMBEDDED {
+                format!("sqlite://{}", data_dir.join("commerce.db").display())
+            } else {
+                self.store.clone()
+            },
+            replica: self.replica.clone(),
+            shards: self.shards.clone(),
+            shard_replicas: self.shard_replicas.clone(),
+            cache: if self.cache == EMBEDDED {
+                "memory".to_owned()
+            } else {
+                self.cache.clone()
+            },
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl Subgraph for Commerce {
+    type Settings = CommerceSettings;
+    const NAME: &'static str = crate::NAME;
+    const DEFAULT_PORT: u16 = 4001;
+
+    fn sdl() -> String {
+        crate::sdl()
+    }
+
+    fn validate(c: &CommerceSettings, _remote: bool) -> Result<(), SettingsError> {
+        let at = |key: &'static str| move |m: String| SettingsError::new(key, m);
+        check_store(&c.store, &["sqlite", "postgres", "postgresql"]).map_err(at("store"))?;
+        if let Some(replica) = &c.replica {
+            check_store(replica, &POSTGRES).map_err(at("replica"))?;
+        }
+        for (section, urls) in [("shards", &c.shards), ("shard_replicas", &c.shard_replicas)] {
+            for (name, url) in urls {
+                let key = format!("{section}.{name}");
+                if url == EMBEDDED {
+                    return Err(SettingsError::new(key, "must be a postgres:// URL"));
+                }
+                check_store(url, &POSTGRES).map_err(|m| SettingsError::new(key, m))?;
+            }
+        }
+        if (c.replica.is_some() || !c.shards.is_empty()) && !c.store.starts_with("postgres") {
+            return Err(SettingsError::new(
+                "store",
+                "must be a postgres:// URL when replica or shards are set",
+            ));
+        }
+        check_store(
+            &c.cache,
+            &["redis", "rediss", "redis-cluster", "memory", "off"],
+        )
+        .map_err(at("cache"))?;
+        if c.sweep_every_secs == 0 {
+            return Err(SettingsError::new(
+                "sweep_every_secs",
+                "must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
+
+    fn embedded(settings: &CommerceSettings) -> bool {
+        settings.store == EMBEDDED
+    }
+
+    async fn open(settings: &CommerceSettings, ctx: OpenContext) -> anyhow::Result<Opened> {
+        let store_settings = settings.store_settings(&ctx.data_dir);
+        let opened = crate::open(&store_settings).await.map_err(|e| {
+            OpenError::at(
+                "store",
+                format!("cannot open `{}`", redact(&store_settings.url)),
+                e,
+            )
+        })?;
+        let tasks =
+            crate::background_tasks(&opened, Duration::from_secs(settings.sweep_every_secs));
+        let store = opened.store;
+        let hasher = PasswordHasher::default();
+        let schema = (ctx.placement != Placement::Remote).then(|| {
+            let issuer = ctx.capabilities.get::<dyn SessionIssuer>();
+            Arc::new(crate::schema(store.clone(), issuer, hasher.clone()))
+                as Arc<dyn SubgraphSchema>
+        });
+        Ok(Opened {
+            schema,
+            probes: vec![crate::probe(store.clone())],
+            tasks,
+            seed: Some(Arc::new(CommerceSeed { store, hasher })),
+        })
+    }
+}
+
+/// The demo accounts and catalog (`seed.rs`).
+struct CommerceSeed {
+    store: Arc<dyn CommerceStore>,
+    hasher: PasswordHasher,
+}
+
+#[async_trait]
+impl DemoSeed for CommerceSeed {
+    async fn seed(&self) -> anyhow::Result<SeedReport> {
+        let report = crate::seed_demo(self.store.as_ref(), &self.hasher).await?;
+        Ok(SeedReport {
+            created: report.created.len(),
+            what: "users",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(edit: impl FnOnce(&mut CommerceSettings)) -> CommerceSettings {
+        let mut settings = CommerceSettings::default();
+        edit(&mut settings);
+        settings
+    }
+
+    #[test]
+    fn a_bad_shard_or_replica_url_is_refused_by_its_key() {
+        let bad_shard = settings(|c| {
+            c.store = "postgres://db/a".into();
+            c.shards.insert("b".into(), "redis://db2".into());
+        });
+        assert_eq!(
+            Commerce::validate(&bad_shard, false).unwrap_err().key,
+            "shards.b"
+        );
+        let replica_without_postgres = settings(|c| c.replica = Some("postgres://r/a".into()));
+        assert_eq!(
+            Commerce::validate(&replica_without_postgres, false)
+                .unwrap_err()
+                .key,
+            "store"
+        );
+    }
+
+    #[test]
+    fn a_malformed_store_url_names_the_key_and_hides_the_password() {
+        let err = Commerce::validate(
+            &settings(|c| c.store = "mysql://u:secret@db/x".into()),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "store");
+        assert!(!err.message.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn the_embedded_store_is_a_file_under_the_data_folder() {
+        let store = CommerceSettings::default().store_settings(std::path::Path::new("/srv/data"));
+        assert_eq!(store.url, "sqlite:///srv/data/commerce.db");
+        assert_eq!(store.cache, "memory");
+    }
+}

@@ -1,0 +1,215 @@
+//! The session subgraph as the gateway and its own binary see it: the `[subgraphs.session]`
+//! settings, and opening the store with what it lends the others.
+//!
+//! Non-obvious: the session store is opened even when the subgraph runs as its own service
+//! ([`Subgraph::OPEN_WHEN_REMOTE`]), because the gateway checks every bearer token in it and
+//! commerce's `login` issues tokens into it. Both go through kit capabilities (token verifier,
+//! rate limiter, session issuer), and the validation cache sits inside them: a revocation served
+//! by this process evicts its verdict at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use polygate_kit::auth::{RateLimiter, SessionIssuer, TokenVerifier};
+use polygate_kit::config::{EMBEDDED, check_store, redact};
+use polygate_kit::{
+    BackgroundTask, OpenContext, OpenError, Opened, Placement, SettingsError, Subgraph,
+    SubgraphSchema,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::validation_cache::{CachingVerifier, EvictingStore, MAX_ENTRIES, ValidationCache};
+use crate::{SessionAuth, SessionPolicy, SessionStore};
+
+/// The session subgraph, for the gateway's registry and `polygate-session`.
+pub struct Sessions;
+
+/// `[subgraphs.session]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// `embedded` (an in-process TTL cache), `redis://…` or `redis-cluster://h1:p1,h2:p2,…`.
+    pub store: String,
+    /// A session not used for this long ends (sliding).
+    pub idle_timeout_secs: u64,
+    /// A session ends this long after sign-in at the latest.
+    pub absolute_lifetime_secs: u64,
+    /// How long a token the store validated is trusted before asking again; 0 asks every time.
+    /// At most half the idle timeout is used, so a session in use never idles out.
+    pub validation_cache_ms: u64,
+    /// Most live sessions one user holds; a sign-in past it ends the least recently used one.
+    pub max_sessions_per_user: u32,
+    /// With a Redis store: how often every node's `INFO` is read into `/metrics`; 0 = off.
+    pub redis_health_interval_secs: u64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            store: EMBEDDED.to_owned(),
+            idle_timeout_secs: 30 * 60,
+            absolute_lifetime_secs: 12 * 60 * 60,
+            validation_cache_ms: 1_000,
+            max_sessions_per_user: crate::store::DEFAULT_MAX_SESSIONS_PER_USER,
+            redis_health_interval_secs: crate::store::redis::health::DEFAULT_INTERVAL.as_secs(),
+        }
+    }
+}
+
+impl SessionSettings {
+    pub fn policy(&self) -> SessionPolicy {
+        SessionPolicy {
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            absolute_lifetime: Duration::from_secs(self.absolute_lifetime_secs),
+            max_sessions_per_user: self.max_sessions_per_user,
+        }
+    }
+
+    /// `validation_cache_ms`, at most half the idle timeout (a cached verdict does not touch the
+    /// session); `None` when the cache is off.
+    pub fn validation_cache_ttl(&self) -> Option<Duration> {
+        let ttl = Duration::from_millis(self.validation_cache_ms)
+            .min(Duration::from_secs(self.idle_timeout_secs) / 2);
+        (!ttl.is_zero()).then_some(ttl)
+    }
+
+    fn store_url(&self) -> &str {
+        if self.store == EMBEDDED {
+            "memory"
+        } else {
+            &self.store
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl Subgraph for Sessions {
+    type Settings = SessionSettings;
+    const NAME: &'static str = crate::NAME;
+    const DEFAULT_PORT: u16 = 4002;
+    const OPEN_WHEN_REMOTE: bool = true;
+
+    fn sdl() -> String {
+        crate::sdl()
+    }
+
+    fn validate(settings: &SessionSettings, remote: bool) -> Result<(), SettingsError> {
+        check_store(&settings.store, &["redis", "redis-cluster", "memory"])
+            .map_err(|m| SettingsError::new("store", m))?;
+        if remote && matches!(settings.store_url(), "memory") {
+            return Err(SettingsError::new(
+                "store",
+                "must be a shared store (redis:// or redis-cluster://) when subgraphs.session.url \
+                 is set: the gateway checks tokens in the same store the session service writes",
+            ));
+        }
+        for (key, secs) in [
+            ("idle_timeout_secs", settings.idle_timeout_secs),
+            ("absolute_lifetime_secs", settings.absolute_lifetime_secs),
+        ] {
+            if secs == 0 {
+                return Err(SettingsError::new(key, "must be greater than 0"));
+            }
+        }
+        let cap = crate::store::MAX_SESSIONS_PER_USER_LIMIT;
+        if !(1..=cap).contains(&settings.max_sessions_per_user) {
+            return Err(SettingsError::new(
+                "max_sessions_per_user",
+                format!("must be within 1..={cap}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn embedded(settings: &SessionSettings) -> bool {
+        settings.store_url() == "memory"
+    }
+
+    async fn open(settings: &SessionSettings, ctx: OpenContext) -> anyhow::Result<Opened> {
+        let url = settings.store_url();
+        let raw = crate::connect(url, settings.policy())
+            .await
+            .map_err(|e| OpenError::at("store", format!("cannot open `{}`", redact(url)), e))?;
+        let probe = crate::probe(raw.clone());
+        // With the validation cache on, every revocation this process serves (`logout`,
+        // `revokeSession`, `revokeAllSessions`) goes through a store that evicts what it revokes.
+        let cache = settings
+            .validation_cache_ttl()
+            .map(|ttl| Arc::new(ValidationCache::new(ttl, MAX_ENTRIES)));
+        let store: Arc<dyn SessionStore> = match &cache {
+            Some(cache) => Arc::new(EvictingStore::new(raw, cache.clone())),
+            None => raw,
+        };
+        let auth = Arc::new(SessionAuth(store.clone()));
+        let verifier: Arc<dyn TokenVerifier> = match cache {
+            Some(cache) => Arc::new(CachingVerifier::new(auth.clone(), cache)),
+            None => auth.clone(),
+        };
+        ctx.capabilities.provide::<dyn TokenVerifier>(verifier);
+        ctx.capabilities.provide::<dyn RateLimiter>(auth.clone());
+        ctx.capabilities.provide::<dyn SessionIssuer>(auth);
+        let mut tasks = Vec::new();
+        // A gateway that only checks tokens in the store leaves its health to the service.
+        if ctx.placement != Placement::Remote && settings.redis_health_interval_secs > 0 {
+            let every = Duration::from_secs(settings.redis_health_interval_secs);
+            if let Some(health) = crate::store::redis::health::task(url, every)? {
+                tasks.push(BackgroundTask::new("session/redis-health", health));
+            }
+        }
+        let schema = (ctx.placement != Placement::Remote)
+            .then(|| Arc::new(crate::schema(store)) as Arc<dyn SubgraphSchema>);
+        Ok(Opened {
+            schema,
+            probes: vec![probe],
+            tasks,
+            seed: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_remote_session_service_needs_a_shared_store() {
+        let err = Sessions::validate(&SessionSettings::default(), true).unwrap_err();
+        assert_eq!(err.key, "store");
+        let shared = SessionSettings {
+            store: "redis://cache:6379".into(),
+            ..SessionSettings::default()
+        };
+        Sessions::validate(&shared, true).unwrap();
+    }
+
+    #[test]
+    fn the_validation_cache_is_at_most_half_the_idle_timeout_and_zero_switches_it_off() {
+        let settings = SessionSettings {
+            idle_timeout_secs: 1,
+            validation_cache_ms: 5_000,
+            ..SessionSettings::default()
+        };
+        assert_eq!(
+            settings.validation_cache_ttl(),
+            Some(Duration::from_millis(500))
+        );
+        let off = SessionSettings {
+            validation_cache_ms: 0,
+            ..SessionSettings::default()
+        };
+        assert_eq!(off.validation_cache_ttl(), None);
+    }
+
+    #[test]
+    fn a_store_of_another_kind_is_refused_by_its_key() {
+        let settings = SessionSettings {
+            store: "postgres://db/x".into(),
+            ..SessionSettings::default()
+        };
+        assert_eq!(
+            Sessions::validate(&settings, false).unwrap_err().key,
+            "store"
+        );
+    }
+}
