@@ -142,7 +142,7 @@ pub fn background_tasks(
     tasks
 }
 
-#[async_trait]
+#[async_trait(?Send)]
 impl Subgraph for Search {
     type Settings = SearchSettings;
     const NAME: &'static str = NAME;

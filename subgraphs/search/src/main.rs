@@ -122,32 +122,14 @@ fn standalone() -> Standalone {
 }
 
 /// This subgraph's settings and data folder from the configuration.
-///
-/// The kit's `Loaded` validates the section but keeps the typed settings opaque (no accessor on
-/// `ParsedSettings` yet), so the same layered table is read again here and typed.
 fn settings(config: &ConfigArgs) -> anyhow::Result<(SearchSettings, PathBuf)> {
-    let standalone = standalone();
-    let loaded = standalone.load(config)?;
-    let path = config
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("polygate.toml"));
-    let text = polygate_kit::config::read_file(&path, config.config.is_some())?;
-    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
-    let mut known = vec!["server.data_dir".to_owned()];
-    known.extend(standalone::section_keys(
-        polygate_kit::subgraph::entry::<Search>().as_ref(),
-    ));
-    let table = polygate_kit::config::layered(&path.display().to_string(), &text, &env, &known)?;
-    let mut section = table
-        .get("subgraphs")
-        .and_then(|s| s.get(polygate_search::NAME))
-        .and_then(|s| s.as_table())
+    let loaded = standalone().load(config)?;
+    let settings = loaded
+        .section
+        .settings
+        .get::<SearchSettings>()
         .cloned()
-        .unwrap_or_default();
-    section.remove(polygate_kit::config::URL_KEY);
-    section.remove(polygate_kit::config::LISTEN_KEY);
-    let settings: SearchSettings = toml::Value::Table(section).try_into()?;
+        .ok_or_else(|| anyhow::anyhow!("the search section parsed as another subgraph's"))?;
     Ok((settings, loaded.data_dir))
 }
 
