@@ -16,5 +16,7 @@ pub fn subgraphs() -> Vec<Arc<dyn AnySubgraph>> {
         entry::<polygate_commerce::Commerce>(),
         entry::<polygate_org::Org>(),
         entry::<polygate_telemetry::Telemetry>(),
+        entry::<polygate_catalog::Catalog>(),
+        entry::<polygate_search::Search>(),
     ]
 }

@@ -192,7 +192,10 @@ impl Loader<ReadKey<Sku>> for ProductBySkuLoader {
 }
 
 /// The product with `sku` through the request's batch loader, read for the viewer.
-pub(crate) async fn load_product_by_sku(ctx: &Context<'_>, sku: Sku) -> Result<Option<ProductNode>> {
+pub(crate) async fn load_product_by_sku(
+    ctx: &Context<'_>,
+    sku: Sku,
+) -> Result<Option<ProductNode>> {
     ctx.data_unchecked::<Batcher<ReadKey<Sku>, ProductBySkuLoader>>()
         .load_one(ReadKey {
             id: sku,

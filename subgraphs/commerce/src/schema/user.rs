@@ -140,7 +140,10 @@ impl Loader<Email> for UserByEmailLoader {
 }
 
 /// The user with `email` through the request's batch loader.
-pub(crate) async fn load_user_by_email(ctx: &Context<'_>, email: Email) -> Result<Option<UserNode>> {
+pub(crate) async fn load_user_by_email(
+    ctx: &Context<'_>,
+    email: Email,
+) -> Result<Option<UserNode>> {
     ctx.data_unchecked::<Batcher<Email, UserByEmailLoader>>()
         .load_one(email)
         .await

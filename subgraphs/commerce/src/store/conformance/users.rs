@@ -72,7 +72,12 @@ pub async fn users_by_emails_returns_exactly_the_asked_users(store: &dyn Commerc
     }
     let unknown = Email::parse("nobody-ever@example.com").unwrap();
     let shouted = Email::parse(&users[2].email.as_str().to_uppercase()).unwrap();
-    let asked = [users[0].email.clone(), unknown.clone(), shouted, users[0].email.clone()];
+    let asked = [
+        users[0].email.clone(),
+        unknown.clone(),
+        shouted,
+        users[0].email.clone(),
+    ];
     let found = store.users_by_emails(&asked).await.unwrap();
     let found_ids: HashSet<UserId> = found.iter().map(|u| u.id).collect();
     assert_eq!(found.len(), 2, "each existing user once: {found:?}");
