@@ -15,10 +15,14 @@ use serde::{Deserialize, Serialize};
 
 pub use polygate_kit::config::{ConfigError, EMBEDDED, redact};
 
+pub use crate::plugins::cache::config::CacheConfig;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub server: ServerConfig,
     pub limits: LimitsConfig,
+    /// The response cache (`[cache]`, see `plugins::cache`).
+    pub cache: CacheConfig,
     /// Every subgraph of the registry with its section (defaults when the file has none), in
     /// registry order.
     pub subgraphs: Vec<ConfiguredSubgraph>,
@@ -88,6 +92,7 @@ pub struct LimitsConfig {
 struct GatewaySections {
     server: ServerConfig,
     limits: LimitsConfig,
+    cache: CacheConfig,
     subgraphs: toml::Table,
 }
 
@@ -181,6 +186,7 @@ impl Config {
         let config = Config {
             server: sections.server,
             limits: sections.limits,
+            cache: sections.cache,
             subgraphs,
         };
         config.validate()?;
@@ -188,6 +194,16 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        let redis_url = self.cache.redis_url.trim();
+        if !redis_url.is_empty()
+            && !url::Url::parse(redis_url)
+                .is_ok_and(|u| matches!(u.scheme(), "redis" | "rediss" | "redis+unix"))
+        {
+            return Err(config::invalid(
+                "cache.redis_url",
+                "must be a redis:// or rediss:// URL",
+            ));
+        }
         let l = &self.limits;
         for (key, value) in [
             ("limits.max_body_bytes", l.max_body_bytes),
@@ -226,6 +242,7 @@ impl Config {
 fn known_keys(registry: &[Arc<dyn AnySubgraph>]) -> Vec<String> {
     let mut keys = config::key_paths("server", &ServerConfig::default());
     keys.extend(config::key_paths("limits", &LimitsConfig::default()));
+    keys.extend(config::key_paths("cache", &CacheConfig::default()));
     for subgraph in registry {
         keys.extend(polygate_kit::standalone::section_keys(subgraph.as_ref()));
     }
@@ -360,6 +377,39 @@ mod tests {
             ],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn the_cache_is_off_by_default_and_takes_type_policies_from_file_and_environment() {
+        use crate::plugins::cache::config::{Scope, TypePolicy};
+        assert!(!load("", &[]).unwrap().cache.enabled);
+        let config = load(
+            "[cache]\nenabled = true\n[cache.types.Product]\nmax_age_secs = 30\n\
+             [cache.mutations]\nplaceOrder = [\"Product\"]\n",
+            &[
+                ("POLYGATE_CACHE__TYPES__USER__MAX_AGE_SECS", "10"),
+                ("POLYGATE_CACHE__TYPES__USER__SCOPE", "private"),
+            ],
+        )
+        .unwrap();
+        assert!(config.cache.enabled);
+        assert_eq!(
+            config.cache.types["Product"],
+            TypePolicy {
+                max_age_secs: 30,
+                scope: Scope::Public
+            }
+        );
+        assert_eq!(
+            config.cache.types["user"],
+            TypePolicy {
+                max_age_secs: 10,
+                scope: Scope::Private
+            }
+        );
+        assert_eq!(config.cache.mutations["placeOrder"], ["Product"]);
+        let unknown = load("[cache]\nttl = 3\n", &[]).unwrap_err();
+        assert!(unknown.to_string().contains("ttl"), "{unknown}");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct GatewayState {
     /// The multi-thread runtime that owns every store pool.
     pub runtime: tokio::runtime::Handle,
     pub graphiql: bool,
+    /// The response cache, when `[cache] enabled`.
+    pub cache: Option<Arc<crate::plugins::cache::ResponseCache>>,
 }
 
 static STATE: OnceLock<Arc<GatewayState>> = OnceLock::new();

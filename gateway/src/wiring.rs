@@ -132,7 +132,18 @@ pub fn gateway_state(
             per_session: Bucket::new(limits.session_requests_per_sec, limits.session_burst),
         },
     };
+    let cache = config.cache.enabled.then(|| {
+        let clock = Arc::new(crate::plugins::cache::clock::MonotonicClock::default());
+        match crate::plugins::cache::ResponseCache::new(config.cache.clone(), clock, &runtime) {
+            Ok(cache) => Some(Arc::new(cache)),
+            Err(e) => {
+                tracing::error!(error = %e, "response cache off");
+                None
+            }
+        }
+    });
     GatewayState {
+        cache: cache.flatten(),
         in_process,
         gatekeeper: Arc::new(gatekeeper),
         probes,

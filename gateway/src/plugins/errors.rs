@@ -16,6 +16,7 @@ pub fn stable_code(code: Option<&str>) -> ErrorCode {
     let client_caused = code.starts_with("MAX_")
         || code.starts_with("GRAPHQL_")
         || code.starts_with("PERSISTED_DOCUMENT")
+        || code.starts_with("PERSISTED_QUERY")
         || code.starts_with("COST_")
         || code.starts_with("UNSUPPORTED_")
         || matches!(

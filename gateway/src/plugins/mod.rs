@@ -2,8 +2,8 @@
 //!
 //! One registered plugin, [`PolygatePlugin`], whose hooks call each concern in turn, one module
 //! each: `endpoints` (GraphiQL, `/ready`, `/metrics`, request timing), `auth` (sign-in, rate
-//! limits, identity headers), `transport` (in-process or guarded HTTP per subgraph call) and
-//! `errors` (stable error codes).
+//! limits, identity headers), `cache` (the response cache and its invalidation), `transport`
+//! (in-process or guarded HTTP per subgraph call) and `errors` (stable error codes).
 //!
 //! Why one plugin rather than one per concern: the engine calls every hook of every registered
 //! plugin on every request, each call a boxed future, whether the plugin uses that hook or not.
@@ -11,6 +11,7 @@
 //! gateway bench, the dispatch alone was about 6 µs of CPU per request with four.
 
 pub mod auth;
+pub mod cache;
 pub mod endpoints;
 pub mod errors;
 pub mod graphiql;
@@ -20,6 +21,9 @@ use std::sync::Arc;
 
 use hive_router::PluginRegistry;
 use hive_router::async_trait;
+use hive_router::executor::hooks::on_execute::{
+    OnExecuteResponse, OnExecuteStartHookPayload, OnExecuteStartHookResult,
+};
 use hive_router::executor::hooks::on_graphql_error::{
     OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
 };
@@ -33,6 +37,9 @@ use hive_router::executor::hooks::on_plugin_init::{OnPluginInitPayload, OnPlugin
 use hive_router::executor::hooks::on_subgraph_execute::{
     OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
 };
+use hive_router::executor::hooks::on_supergraph_load::{
+    OnSupergraphLoadStartHookPayload, OnSupergraphLoadStartHookResult,
+};
 use hive_router::executor::plugin_trait::{EndHookPayload, RouterPlugin, StartHookPayload};
 
 use crate::state::{self, GatewayState};
@@ -41,7 +48,11 @@ pub struct PolygatePlugin {
     state: Arc<GatewayState>,
     endpoints: endpoints::Endpoints,
     transport: transport::Transport,
+    persisted_queries: cache::apq::PersistedQueries,
 }
+
+/// Memory for automatic persisted queries (a typical query is 0.5–2 KiB).
+const PERSISTED_QUERY_BYTES: u64 = 8 * 1024 * 1024;
 
 impl PolygatePlugin {
     /// The plugin's name as the router config lists it.
@@ -66,6 +77,7 @@ impl RouterPlugin for PolygatePlugin {
         payload.initialize_plugin(Self {
             endpoints: endpoints::Endpoints::new(state.clone()),
             transport: transport::Transport::new(state.clone()),
+            persisted_queries: cache::apq::PersistedQueries::new(PERSISTED_QUERY_BYTES),
             state,
         })
     }
@@ -84,12 +96,31 @@ impl RouterPlugin for PolygatePlugin {
                 timer.finish(refusal.status().as_u16(), None);
                 return payload.end_with_response(refusal);
             }
+            let facts = self.state.cache.as_ref().map(|_| {
+                let request = &payload.router_http_request;
+                cache::RequestFacts {
+                    is_get: request.method() == ntex::http::Method::GET,
+                    if_none_match: request
+                        .headers()
+                        .get("if-none-match")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
+                }
+            });
             payload.on_end(move |end| {
+                let end = match (&self.state.cache, &facts) {
+                    (Some(cache), Some(facts)) => {
+                        let context = end.context;
+                        end.map_response(|response| cache.after_response(context, facts, response))
+                    }
+                    _ => end,
+                };
                 let operation = end.context.get_ref::<crate::operations::OperationLabel>();
                 timer.finish(
                     end.response.response().status().as_u16(),
                     operation.as_deref().map(|l| l.0.as_str()),
                 );
+                drop(operation);
                 end.proceed()
             })
         })
@@ -99,13 +130,35 @@ impl RouterPlugin for PolygatePlugin {
         &'exec self,
         payload: OnGraphQLParamsStartHookPayload<'exec>,
     ) -> OnGraphQLParamsStartHookResult<'exec> {
-        payload.on_end(move |end| {
+        payload.on_end(move |mut end| {
             let label = self
                 .endpoints
                 .operation_label(end.graphql_params.operation_name.as_deref());
             end.context.insert(label);
+            if let Err(error) = self.persisted_queries.resolve(&mut end.graphql_params) {
+                return end.end_with_graphql_error(error, http::StatusCode::OK);
+            }
             end.proceed()
         })
+    }
+
+    /// A cached query is answered here, before any subgraph is called.
+    async fn on_execute<'exec>(
+        &'exec self,
+        payload: OnExecuteStartHookPayload<'exec>,
+    ) -> OnExecuteStartHookResult<'exec> {
+        if let Some(cache) = &self.state.cache
+            && let Some(hit) = cache
+                .before_execute(
+                    payload.context,
+                    payload.operation_for_plan,
+                    payload.variable_values.as_ref(),
+                )
+                .await
+        {
+            return payload.end_with_response(OnExecuteResponse::Output(hit));
+        }
+        payload.proceed()
     }
 
     async fn on_subgraph_execute<'exec>(
@@ -114,6 +167,17 @@ impl RouterPlugin for PolygatePlugin {
     ) -> OnSubgraphExecuteStartHookResult<'exec> {
         auth::forward_viewer(&mut payload);
         self.transport.choose_executor(&mut payload);
+        payload.proceed()
+    }
+
+    /// The cache follows the served supergraph's types, keys and `@cacheControl`.
+    fn on_supergraph_reload<'exec>(
+        &'exec self,
+        payload: OnSupergraphLoadStartHookPayload,
+    ) -> OnSupergraphLoadStartHookResult<'exec> {
+        if let Some(cache) = &self.state.cache {
+            cache.supergraph_loaded(&payload.new_ast);
+        }
         payload.proceed()
     }
 

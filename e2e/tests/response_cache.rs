@@ -1,0 +1,326 @@
+//! The gateway's response cache end to end (issue 17): one `polygate serve` with `[cache]`
+//! switched on by a config file, embedded stores, demo data.
+//!
+//! Whether a response came from the cache is read from the `x-polygate-cache` header (`hit`,
+//! `miss` = stored now, absent = not cacheable), never from timing.
+
+use polygate_e2e::gateway::{
+    DEMO_PASSWORD, DEMO_STAFF_EMAIL, embedded_gateway, login_token, temp_data_dir,
+};
+use polygate_e2e::graphql::Client;
+use serde_json::{Value, json};
+
+/// Product data for a minute, `User` private, and `placeOrder` left to what its response shows.
+const CACHE_ON: &str = r#"
+[cache]
+enabled = true
+
+[cache.types.Product]
+max_age_secs = 60
+[cache.types.ProductPage]
+max_age_secs = 60
+[cache.types.Money]
+max_age_secs = 300
+[cache.types.User]
+max_age_secs = 60
+scope = "private"
+"#;
+
+struct Answer {
+    status: u16,
+    cache: Option<String>,
+    cache_control: Option<String>,
+    etag: Option<String>,
+    body: Value,
+}
+
+async fn post(url: &str, token: Option<&str>, query: &str, variables: Value) -> Answer {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    answer(request.send().await.expect("gateway answers")).await
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (cache, cache_control, etag) = (
+        header("x-polygate-cache"),
+        header("cache-control"),
+        header("etag"),
+    );
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    Answer {
+        status,
+        cache,
+        cache_control,
+        etag,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    }
+}
+
+async fn gateway_with(config: &str) -> polygate_e2e::process::Service {
+    let file = temp_data_dir("cache-config").join("polygate.toml");
+    std::fs::write(&file, config).unwrap();
+    embedded_gateway(&[("POLYGATE_CONFIG", file.display().to_string())])
+        .await
+        .unwrap()
+}
+
+const MUG: &str = "{ product(sku: \"MUG-01\") { sku name available } }";
+
+#[tokio::test]
+async fn a_repeated_public_query_is_served_from_the_cache_with_its_policy_in_cache_control() {
+    let gateway = gateway_with(CACHE_ON).await;
+    let url = gateway.url("/graphql");
+    let first = post(&url, None, MUG, json!({})).await;
+    assert_eq!(first.body["errors"], Value::Null, "{}", first.body);
+    assert_eq!(first.cache.as_deref(), Some("miss"));
+    assert_eq!(first.cache_control.as_deref(), Some("public, max-age=60"));
+    let second = post(&url, None, MUG, json!({})).await;
+    assert_eq!(second.cache.as_deref(), Some("hit"));
+    assert_eq!(second.body, first.body);
+    // Whitespace and a different operation text of the same normalised operation share the entry.
+    let reformatted = post(
+        &url,
+        None,
+        "query Mug {\n  product(sku: \"MUG-01\") { sku name available }\n}",
+        json!({}),
+    )
+    .await;
+    assert_eq!(reformatted.body, first.body);
+    let metrics = reqwest::get(gateway.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .contains("polygate_cache_events_total{event=\"hit\",level=\"l1\",type=\"Product\"}"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn user_a_never_receives_user_b_s_cached_private_data() {
+    let gateway = gateway_with(CACHE_ON).await;
+    let url = gateway.url("/graphql");
+    let client = Client::new(url.clone());
+    let alice = login_token(&client, DEMO_STAFF_EMAIL, DEMO_PASSWORD).await;
+    let bob = login_token(&client, "bob@example.com", DEMO_PASSWORD).await;
+    let me = "{ me { id email } }";
+
+    let alice_first = post(&url, Some(&alice), me, json!({})).await;
+    assert_eq!(
+        alice_first.body["data"]["me"]["email"],
+        json!(DEMO_STAFF_EMAIL),
+        "{}",
+        alice_first.body
+    );
+    assert_eq!(alice_first.cache.as_deref(), Some("miss"));
+    assert_eq!(
+        alice_first.cache_control.as_deref(),
+        Some("private, max-age=60")
+    );
+
+    let bob_first = post(&url, Some(&bob), me, json!({})).await;
+    assert_eq!(
+        bob_first.body["data"]["me"]["email"],
+        json!("bob@example.com"),
+        "{}",
+        bob_first.body
+    );
+    assert_eq!(
+        bob_first.cache.as_deref(),
+        Some("miss"),
+        "bob must not get alice's entry"
+    );
+
+    let alice_again = post(&url, Some(&alice), me, json!({})).await;
+    assert_eq!(alice_again.cache.as_deref(), Some("hit"));
+    assert_eq!(
+        alice_again.body["data"]["me"]["email"],
+        json!(DEMO_STAFF_EMAIL)
+    );
+    let bob_again = post(&url, Some(&bob), me, json!({})).await;
+    assert_eq!(bob_again.cache.as_deref(), Some("hit"));
+    assert_eq!(
+        bob_again.body["data"]["me"]["email"],
+        json!("bob@example.com")
+    );
+
+    // Anonymous: private data of nobody is not cached (and not served from anyone's entry).
+    let anonymous = post(&url, None, me, json!({})).await;
+    assert_eq!(anonymous.cache, None);
+    assert_eq!(
+        anonymous.body["data"]["me"],
+        Value::Null,
+        "{}",
+        anonymous.body
+    );
+}
+
+#[tokio::test]
+async fn a_response_with_errors_is_never_cached() {
+    let gateway = gateway_with(CACHE_ON).await;
+    let url = gateway.url("/graphql");
+    // Neither id nor sku: the field fails with an error.
+    let failing = "{ product { sku name } }";
+    for _ in 0..2 {
+        let answer = post(&url, None, failing, json!({})).await;
+        assert_ne!(answer.body["errors"], Value::Null, "{}", answer.body);
+        assert_eq!(answer.cache, None, "{}", answer.body);
+    }
+}
+
+#[tokio::test]
+async fn an_order_drops_the_ordered_product_s_entries_and_keeps_the_others() {
+    let gateway = gateway_with(CACHE_ON).await;
+    let url = gateway.url("/graphql");
+    let pen = "{ product(sku: \"PEN-01\") { sku available } }";
+    let before = post(&url, None, MUG, json!({})).await;
+    assert_eq!(before.cache.as_deref(), Some("miss"), "{}", before.body);
+    post(&url, None, pen, json!({})).await;
+    assert_eq!(
+        post(&url, None, MUG, json!({})).await.cache.as_deref(),
+        Some("hit")
+    );
+
+    let client = Client::new(url.clone());
+    let bob = login_token(&client, "bob@example.com", DEMO_PASSWORD).await;
+    let order = post(
+        &url,
+        Some(&bob),
+        "mutation($k: String!) {
+            placeOrder(input: { items: [{ sku: \"MUG-01\", quantity: 2 }], idempotencyKey: $k }) {
+                id lines { quantity product { sku } }
+            }
+        }",
+        json!({ "k": polygate_kit::testing::unique_name("cache-order") }),
+    )
+    .await;
+    assert_eq!(order.body["errors"], Value::Null, "{}", order.body);
+
+    let after = post(&url, None, MUG, json!({})).await;
+    assert_eq!(
+        after.cache.as_deref(),
+        Some("miss"),
+        "the mug's entry was dropped"
+    );
+    assert_eq!(
+        after.body["data"]["product"]["available"].as_i64().unwrap(),
+        before.body["data"]["product"]["available"]
+            .as_i64()
+            .unwrap()
+            - 2,
+        "the next read is fresh"
+    );
+    let pen_after = post(&url, None, pen, json!({})).await;
+    assert_eq!(
+        pen_after.cache.as_deref(),
+        Some("hit"),
+        "an unrelated product stays cached"
+    );
+}
+
+#[tokio::test]
+async fn a_get_with_the_etag_it_was_given_gets_304() {
+    let gateway = gateway_with(CACHE_ON).await;
+    let url = gateway.url("/graphql");
+    let get = |etag: Option<String>| {
+        let mut request = reqwest::Client::new()
+            .get(&url)
+            .query(&[("query", MUG)])
+            .header("accept", "application/json");
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        async move { answer(request.send().await.expect("gateway answers")).await }
+    };
+    let first = get(None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let etag = first.etag.clone().expect("an ETag on a cacheable response");
+    let conditional = get(Some(etag.clone())).await;
+    assert_eq!(conditional.status, 304);
+    assert_eq!(conditional.etag.as_deref(), Some(etag.as_str()));
+    let other = get(Some("\"something-else\"".to_owned())).await;
+    assert_eq!(other.status, 200);
+    assert_eq!(other.cache.as_deref(), Some("hit"));
+}
+
+#[tokio::test]
+async fn with_the_cache_off_nothing_is_cached_or_labelled() {
+    let gateway =
+        gateway_with("[cache]\nenabled = false\n[cache.types.Product]\nmax_age_secs = 60\n").await;
+    let url = gateway.url("/graphql");
+    for _ in 0..2 {
+        let answer = post(&url, None, MUG, json!({})).await;
+        assert_eq!(answer.body["errors"], Value::Null, "{}", answer.body);
+        assert_eq!(answer.cache, None);
+        assert_eq!(answer.etag, None);
+    }
+}
+
+#[tokio::test]
+async fn a_persisted_query_is_refused_by_hash_until_registered_then_served_by_hash_over_get() {
+    let gateway = gateway_with(CACHE_ON).await;
+    let url = gateway.url("/graphql");
+    let query = "{ product(sku: \"KETTLE-01\") { sku name } }";
+    let hash = {
+        use std::fmt::Write as _;
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(query.as_bytes());
+        digest.iter().fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    };
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let http = reqwest::Client::new();
+    let only_hash = || http.post(&url).json(&json!({ "extensions": extensions }));
+
+    let unknown: Value = only_hash().send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        unknown["errors"][0]["message"],
+        json!("PersistedQueryNotFound"),
+        "{unknown}"
+    );
+
+    let registered: Value = http
+        .post(&url)
+        .json(&json!({ "query": query, "extensions": extensions }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        registered["data"]["product"]["sku"],
+        json!("KETTLE-01"),
+        "{registered}"
+    );
+
+    let by_hash: Value = only_hash().send().await.unwrap().json().await.unwrap();
+    assert_eq!(by_hash, registered);
+    let by_get = answer(
+        http.get(&url)
+            .query(&[("extensions", extensions.to_string())])
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(by_get.status, 200, "{}", by_get.body);
+    assert_eq!(by_get.body, registered);
+}

@@ -1,0 +1,464 @@
+//! The gateway's response cache (issue 17), as part of our plugin.
+//!
+//! A query is looked up after the engine has parsed, validated and planned it (`on_execute`,
+//! where the normalised operation and coerced variables exist), and answered from the cache
+//! without touching a subgraph on a hit. On a miss, the finished HTTP response is stored when
+//! it is a 200 with `data` and no `errors`. A mutation's response is walked for the entities it
+//! returns, and those (plus the types the config says it changes) are invalidated before the
+//! client sees the response, so the client's next read is fresh.
+//!
+//! The one non-obvious decision: storing happens at the HTTP layer, not in `on_execute`'s end,
+//! because the engine projects the response (drops fields it fetched only for joins) after the
+//! execute hooks; the bytes the client receives are the bytes we keep.
+
+pub mod apq;
+pub mod clock;
+pub mod config;
+pub mod key;
+pub mod l2;
+pub mod metrics;
+pub mod policy;
+pub mod schema;
+pub mod store;
+pub mod tags;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use hive_router::PlanExecutionOutput;
+use hive_router::executor::plugin_context::PluginContext;
+use hive_router::graphql_tools::static_graphql::schema::Document;
+use hive_router::query_planner::ast::operation::OperationDefinition;
+use hive_router::query_planner::ast::selection_item::SelectionItem;
+use hive_router::query_planner::state::supergraph_state::OperationKind;
+use ntex::http::body::{Body, ResponseBody};
+use ntex::http::header::{HeaderName, HeaderValue};
+use ntex::web::WebResponse;
+use polygate_kit::Viewer;
+use sha2::Digest as _;
+
+use self::clock::Clock;
+use self::config::{CacheConfig, Scope};
+use self::l2::{SharedLookup, SharedStore};
+use self::policy::{OperationPolicy, Policies};
+use self::store::{Lookup, ResponseStore};
+
+/// Response header naming what the cache did: `hit`, `miss` (stored) or absent (not cacheable).
+pub const CACHE_STATUS_HEADER: &str = "x-polygate-cache";
+
+pub struct ResponseCache {
+    config: CacheConfig,
+    /// Rebuilt on every supergraph (re)load; `None` until the first.
+    policies: RwLock<Option<Arc<Policies>>>,
+    store: Arc<ResponseStore>,
+    /// Set when `redis_url` is.
+    shared: Option<SharedStore>,
+}
+
+/// What this request asked of the cache, kept in its context between hooks.
+enum Work {
+    /// A miss: store the response under `key` when it is clean.
+    Store {
+        key: [u8; 32],
+        seq: u64,
+        /// The L2 sequence read before the query ran, when there is an L2.
+        shared_seq: Option<u64>,
+        policy: OperationPolicy,
+        operation: Box<OperationDefinition>,
+        policies: Arc<Policies>,
+    },
+    /// Served from the cache.
+    Served {
+        max_age_secs: u64,
+        scope: Scope,
+        etag: String,
+    },
+    /// A mutation: invalidate what its response shows it changed.
+    Invalidate {
+        operation: Box<OperationDefinition>,
+        policies: Arc<Policies>,
+    },
+}
+
+struct Pending(Option<Work>);
+
+/// What the HTTP layer knows of the request, for conditional GETs.
+pub struct RequestFacts {
+    pub is_get: bool,
+    pub if_none_match: Option<String>,
+}
+
+fn etag_of(body: &[u8]) -> String {
+    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..16]))
+}
+
+fn header_value(text: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(text).ok()
+}
+
+fn cache_control(max_age_secs: u64, scope: Scope) -> String {
+    let scope = match scope {
+        Scope::Public => "public",
+        Scope::Private => "private",
+    };
+    format!("{scope}, max-age={max_age_secs}")
+}
+
+impl ResponseCache {
+    /// The cache; with `redis_url` set, its L2 connects lazily on `runtime` (the store
+    /// runtime), so a Redis that is down at start only means no cache until it is up.
+    pub fn new(
+        config: CacheConfig,
+        clock: Arc<dyn Clock>,
+        runtime: &tokio::runtime::Handle,
+    ) -> anyhow::Result<Self> {
+        let store = Arc::new(ResponseStore::new(config.max_bytes, clock));
+        let shared = match config.redis_url.trim() {
+            "" => None,
+            url => Some(SharedStore::start(
+                url,
+                &config.redis_prefix,
+                runtime.clone(),
+                store.clone(),
+            )?),
+        };
+        Ok(Self {
+            config,
+            policies: RwLock::new(None),
+            store,
+            shared,
+        })
+    }
+
+    pub fn store(&self) -> &ResponseStore {
+        &self.store
+    }
+
+    /// Indexes a newly loaded supergraph.
+    pub fn supergraph_loaded(&self, document: &Document) {
+        let index = schema::SchemaIndex::from_document(document);
+        let policies = Arc::new(Policies::new(index, &self.config));
+        *self.policies.write().unwrap_or_else(|p| p.into_inner()) = Some(policies);
+    }
+
+    /// Installs policies directly (tests).
+    pub fn set_policies(&self, policies: Policies) {
+        *self.policies.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(policies));
+    }
+
+    fn policies(&self) -> Option<Arc<Policies>> {
+        self.policies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Before execution: the cached response for this operation, or `None` after noting in the
+    /// context what to do with the response once it exists.
+    pub async fn before_execute(
+        &self,
+        context: &PluginContext,
+        operation: &OperationDefinition,
+        variables: Option<&HashMap<String, hive_router::sonic_rs::Value>>,
+    ) -> Option<PlanExecutionOutput> {
+        let policies = self.policies()?;
+        let (kind, _) = operation.parts();
+        if matches!(kind, OperationKind::Mutation) {
+            context.insert(Pending(Some(Work::Invalidate {
+                operation: Box::new(operation.clone()),
+                policies,
+            })));
+            return None;
+        }
+        if let Some(shared) = &self.shared
+            && !shared.available()
+        {
+            // Deaf to the other instances' invalidations: serve and store nothing.
+            return None;
+        }
+        let policy = policies.of_operation(operation)?;
+        let viewer = context.get_ref::<Viewer>().map(|v| v.user_id.clone());
+        if policy.scope == Scope::Private && viewer.is_none() {
+            // Private data of nobody: nothing to key it by, so it is not cached.
+            return None;
+        }
+        let normalised = operation.to_string();
+        let key = key::response_key(&normalised, variables, policy.scope, viewer.as_deref());
+        let label = policy.label().to_owned();
+        // Read before the lookup: a write after this point makes what we store stale.
+        let seq = self.store.sequence();
+        match self.store.get(&key) {
+            Lookup::Hit(entry) => {
+                metrics::event("l1", "hit", &entry.label);
+                let now = self.store.now_ms();
+                context.insert(Pending(Some(Work::Served {
+                    max_age_secs: entry.remaining_secs(now),
+                    scope: entry.scope,
+                    etag: etag_of(&entry.body),
+                })));
+                return Some(PlanExecutionOutput {
+                    body: entry.body.to_vec(),
+                    error_count: 0,
+                    status_code: http::StatusCode::OK,
+                });
+            }
+            Lookup::Expired(_) => metrics::event("l1", "expired", &label),
+            Lookup::Stale(_) => metrics::event("l1", "stale_drop", &label),
+            Lookup::Miss => {}
+        }
+        metrics::event("l1", "miss", &label);
+        let mut shared_seq = None;
+        if let Some(shared) = &self.shared {
+            match shared.get(&key).await {
+                Some(SharedLookup::Hit(entry)) => {
+                    metrics::event("l2", "hit", &entry.label);
+                    let body = entry.body.to_vec();
+                    let max_age_secs = entry.remaining.as_secs();
+                    context.insert(Pending(Some(Work::Served {
+                        max_age_secs,
+                        scope: entry.scope,
+                        etag: etag_of(&entry.body),
+                    })));
+                    self.store.put(
+                        key,
+                        entry.body,
+                        entry.remaining,
+                        seq,
+                        entry.tags,
+                        entry.scope,
+                        entry.label,
+                    );
+                    return Some(PlanExecutionOutput {
+                        body,
+                        error_count: 0,
+                        status_code: http::StatusCode::OK,
+                    });
+                }
+                Some(SharedLookup::Miss { seq }) => {
+                    metrics::event("l2", "miss", &label);
+                    shared_seq = Some(seq);
+                }
+                // Redis failed (counted and logged): answer uncached, store nothing.
+                None => return None,
+            }
+        }
+        context.insert(Pending(Some(Work::Store {
+            key,
+            seq,
+            shared_seq,
+            policy,
+            operation: Box::new(operation.clone()),
+            policies,
+        })));
+        None
+    }
+
+    /// After the response exists: store it, or invalidate what a mutation changed, and set
+    /// `Cache-Control`, `ETag` and the cache status header (or answer 304).
+    pub fn after_response(
+        &self,
+        context: &PluginContext,
+        facts: &RequestFacts,
+        mut response: WebResponse,
+    ) -> WebResponse {
+        let Some(work) = context
+            .get_mut::<Pending>()
+            .and_then(|mut pending| pending.0.take())
+        else {
+            return response;
+        };
+        match work {
+            Work::Served {
+                max_age_secs,
+                scope,
+                etag,
+            } => {
+                if facts.is_get && facts.if_none_match.as_deref() == Some(etag.as_str()) {
+                    return not_modified(response, &etag, max_age_secs, scope);
+                }
+                set_headers(&mut response, "hit", max_age_secs, scope, &etag);
+                response
+            }
+            Work::Store {
+                key,
+                seq,
+                shared_seq,
+                policy,
+                operation,
+                policies,
+            } => {
+                let Some(body) = clean_body(&response) else {
+                    return response;
+                };
+                let Some(found) = data_of(&body).map(|data| {
+                    tags::find(
+                        &policies.schema,
+                        &policies.schema.query_type,
+                        &operation.selection_set,
+                        &data,
+                    )
+                }) else {
+                    return response;
+                };
+                let mut entry_tags = found.entry_tags();
+                // A type the operation reaches but the response held none of (an empty list)
+                // still tags the entry, so a write to that type drops it.
+                entry_tags.extend(policy.types.iter().map(|t| format!("t:{t}")));
+                entry_tags.sort();
+                entry_tags.dedup();
+                let etag = etag_of(&body);
+                let label = policy.label().to_owned();
+                let max_age_secs = policy.max_age.as_secs();
+                if let (Some(shared), Some(shared_seq)) = (&self.shared, shared_seq) {
+                    shared.put(
+                        &key,
+                        body.clone(),
+                        policy.max_age,
+                        shared_seq,
+                        &entry_tags,
+                        policy.scope,
+                        &label,
+                    );
+                }
+                if self.store.put(
+                    key,
+                    body,
+                    policy.max_age,
+                    seq,
+                    entry_tags,
+                    policy.scope,
+                    label.clone(),
+                ) {
+                    metrics::event("l1", "store", &label);
+                }
+                if facts.is_get && facts.if_none_match.as_deref() == Some(etag.as_str()) {
+                    return not_modified(response, &etag, max_age_secs, policy.scope);
+                }
+                set_headers(&mut response, "miss", max_age_secs, policy.scope, &etag);
+                response
+            }
+            Work::Invalidate {
+                operation,
+                policies,
+            } => {
+                self.invalidate_after_mutation(&response, &operation, &policies);
+                response
+            }
+        }
+    }
+
+    fn invalidate_after_mutation(
+        &self,
+        response: &WebResponse,
+        operation: &OperationDefinition,
+        policies: &Policies,
+    ) {
+        let mut invalidated: Vec<String> = Vec::new();
+        if let Some(data) = body_bytes(response).as_deref().and_then(data_of) {
+            let found = tags::find(
+                &policies.schema,
+                &policies.schema.mutation_type,
+                &operation.selection_set,
+                &data,
+            );
+            invalidated.extend(found.invalidation_tags());
+        }
+        // Side effects the response does not show: the configured types, whether or not the
+        // mutation reported an error (a failed mutation may still have written).
+        for item in &operation.selection_set.items {
+            if let SelectionItem::Field(field) = item {
+                for type_name in policies.touched_by(&field.name) {
+                    invalidated.push(format!("t:{type_name}"));
+                }
+            }
+        }
+        if invalidated.is_empty() {
+            return;
+        }
+        invalidated.sort();
+        invalidated.dedup();
+        self.store.invalidate(&invalidated);
+        if let Some(shared) = &self.shared {
+            shared.invalidate(invalidated.clone());
+        }
+        for tag in &invalidated {
+            let type_name = tag.splitn(3, ':').nth(1).unwrap_or("unknown");
+            metrics::event("l1", "invalidation", type_name);
+        }
+    }
+}
+
+/// The body of a response the engine produced in one piece.
+fn body_bytes(response: &WebResponse) -> Option<Bytes> {
+    match response.response().body() {
+        ResponseBody::Body(Body::Bytes(bytes)) | ResponseBody::Other(Body::Bytes(bytes)) => {
+            Some(Bytes::copy_from_slice(bytes))
+        }
+        _ => None,
+    }
+}
+
+/// The body when the response may be cached: 200, not compressed, JSON with data and no errors.
+fn clean_body(response: &WebResponse) -> Option<Bytes> {
+    let inner = response.response();
+    if inner.status() != ntex::http::StatusCode::OK
+        || inner.headers().contains_key("content-encoding")
+    {
+        return None;
+    }
+    let body = body_bytes(response)?;
+    let parsed: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    let has_errors = parsed.get("errors").is_some_and(|e| !e.is_null());
+    let has_data = parsed.get("data").is_some_and(serde_json::Value::is_object);
+    (!has_errors && has_data).then_some(body)
+}
+
+fn data_of(body: &[u8]) -> Option<serde_json::Value> {
+    let mut parsed: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let data = parsed.get_mut("data")?.take();
+    data.is_object().then_some(data)
+}
+
+fn set_headers(
+    response: &mut WebResponse,
+    status: &str,
+    max_age_secs: u64,
+    scope: Scope,
+    etag: &str,
+) {
+    let headers = response.response_mut().headers_mut();
+    for (name, value) in [
+        ("cache-control", cache_control(max_age_secs, scope)),
+        ("etag", etag.to_owned()),
+        (CACHE_STATUS_HEADER, status.to_owned()),
+    ] {
+        if let (Ok(name), Some(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            header_value(&value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+}
+
+fn not_modified(response: WebResponse, etag: &str, max_age_secs: u64, scope: Scope) -> WebResponse {
+    let mut reply = ntex::http::Response::build(ntex::http::StatusCode::NOT_MODIFIED).finish();
+    let headers = reply.headers_mut();
+    for (name, value) in [
+        ("cache-control", cache_control(max_age_secs, scope)),
+        ("etag", etag.to_owned()),
+        (CACHE_STATUS_HEADER, "hit".to_owned()),
+    ] {
+        if let (Ok(name), Some(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            header_value(&value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    response.into_response(reply)
+}
+
+#[cfg(test)]
+mod tests;
