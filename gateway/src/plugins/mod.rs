@@ -136,7 +136,7 @@ impl RouterPlugin for PolygatePlugin {
                 .operation_label(end.graphql_params.operation_name.as_deref());
             end.context.insert(label);
             if let Err(error) = self.persisted_queries.resolve(&mut end.graphql_params) {
-                return end.end_with_graphql_error(error, http::StatusCode::OK);
+                return end.end_with_graphql_error(*error, http::StatusCode::OK);
             }
             end.proceed()
         })

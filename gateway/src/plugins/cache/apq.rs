@@ -46,7 +46,7 @@ impl PersistedQueries {
 
     /// Fills in the query of a request that sent only a known hash, registers one that sent
     /// both, and refuses an unknown hash or a hash that is not the query's.
-    pub fn resolve(&self, params: &mut GraphQLParams) -> Result<(), GraphQLError> {
+    pub fn resolve(&self, params: &mut GraphQLParams) -> Result<(), Box<GraphQLError>> {
         let Some(hash) = requested_hash(params.extensions.as_ref()) else {
             return Ok(());
         };
@@ -54,10 +54,10 @@ impl PersistedQueries {
             Some(query) => {
                 let actual = hex::encode(Sha256::digest(query.as_bytes()));
                 if actual != hash {
-                    return Err(GraphQLError::from_message_and_code(
+                    return Err(Box::new(GraphQLError::from_message_and_code(
                         "persistedQuery.sha256Hash is not the SHA-256 of the query",
                         "BAD_USER_INPUT",
-                    ));
+                    )));
                 }
                 self.queries.insert(hash, Arc::from(query.as_str()));
                 Ok(())
@@ -67,10 +67,10 @@ impl PersistedQueries {
                     params.query = Some(query.to_string());
                     Ok(())
                 }
-                None => Err(GraphQLError::from_message_and_code(
+                None => Err(Box::new(GraphQLError::from_message_and_code(
                     NOT_FOUND_MESSAGE,
                     NOT_FOUND_CODE,
-                )),
+                ))),
             },
         }
     }

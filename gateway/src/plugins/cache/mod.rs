@@ -383,7 +383,7 @@ impl ResponseCache {
             shared.invalidate(invalidated.clone());
         }
         for tag in &invalidated {
-            let type_name = tag.splitn(3, ':').nth(1).unwrap_or("unknown");
+            let type_name = tag.split(':').nth(1).unwrap_or("unknown");
             metrics::event("l1", "invalidation", type_name);
         }
     }
