@@ -146,6 +146,14 @@ id_type!(
     /// A warehouse's id (catalog database).
     WarehouseId
 );
+id_type!(
+    /// An address book entry's id, on its user's shard (addresses live with their user).
+    AddressId
+);
+id_type!(
+    /// A payment's id, on its order's shard; also the idempotency key the provider is given.
+    PaymentId
+);
 
 /// A string that is not the decimal form of a positive 64-bit id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -61,6 +61,11 @@ pub const POSTGRES: &[Migration] = &[
         description: "partition maintenance takes its clock",
         sql: include_str!("../../../sql/commerce/postgres/0009_maintenance_clock.sql"),
     },
+    Migration {
+        version: 10,
+        description: "order lifecycle: addresses, payments, shipping",
+        sql: include_str!("../../../sql/commerce/postgres/0010_order_lifecycle.sql"),
+    },
 ];
 
 /// Same versions as [`POSTGRES`]; versions 4, 6, 7 and 8 are no-ops here (no partitioning, no stored
@@ -110,6 +115,11 @@ pub const SQLITE: &[Migration] = &[
         version: 9,
         description: "partition maintenance takes its clock",
         sql: include_str!("../../../sql/commerce/sqlite/0009_maintenance_clock.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "order lifecycle: addresses, payments, shipping",
+        sql: include_str!("../../../sql/commerce/sqlite/0010_order_lifecycle.sql"),
     },
 ];
 

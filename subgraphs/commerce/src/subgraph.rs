@@ -15,11 +15,12 @@ use async_trait::async_trait;
 use polygate_kit::auth::SessionIssuer;
 use polygate_kit::config::{EMBEDDED, check_store, redact};
 use polygate_kit::{
-    DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport, SettingsError, Subgraph,
-    SubgraphSchema,
+    BackgroundTask, DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport, SettingsError,
+    Subgraph, SubgraphSchema,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::payments::{FAKE_PROVIDER, FakeProvider, PaymentProvider};
 use crate::{CommerceStore, PasswordHasher, StoreSettings};
 
 /// The commerce subgraph, for the gateway's registry and `polygate-commerce`.
@@ -42,6 +43,9 @@ pub struct CommerceSettings {
     pub cache: String,
     /// How often abandoned order requests are finished, and how old they must be.
     pub sweep_every_secs: u64,
+    /// The payment provider `payOrder` and `refundOrder` use: `fake` (the only one so far; it
+    /// approves `tok_visa`, declines `tok_chargeDeclined`, see `payments/fake.rs`).
+    pub payment_provider: String,
 }
 
 impl Default for CommerceSettings {
@@ -53,6 +57,7 @@ impl Default for CommerceSettings {
             shard_replicas: BTreeMap::new(),
             cache: EMBEDDED.to_owned(),
             sweep_every_secs: 30,
+            payment_provider: FAKE_PROVIDER.to_owned(),
         }
     }
 }
@@ -122,6 +127,12 @@ impl Subgraph for Commerce {
                 "must be greater than 0",
             ));
         }
+        if c.payment_provider != FAKE_PROVIDER {
+            return Err(SettingsError::new(
+                "payment_provider",
+                format!("must be {FAKE_PROVIDER:?} (no other provider is built in yet)"),
+            ));
+        }
         Ok(())
     }
 
@@ -138,14 +149,22 @@ impl Subgraph for Commerce {
                 e,
             )
         })?;
-        let tasks =
+        let mut tasks =
             crate::background_tasks(&opened, Duration::from_secs(settings.sweep_every_secs));
         let store = opened.store;
         let hasher = PasswordHasher::default();
+        // The fake provider calls back in-process; a real one would post to a webhook route.
+        let (provider, callbacks) = FakeProvider::with_callbacks();
+        tasks.push(BackgroundTask::new(
+            "commerce/payment-callbacks",
+            crate::payments::run_callbacks(store.clone(), callbacks),
+        ));
+        let provider: Arc<dyn PaymentProvider> = Arc::new(provider);
         let schema = (ctx.placement != Placement::Remote).then(|| {
             let issuer = ctx.capabilities.get::<dyn SessionIssuer>();
-            Arc::new(crate::schema(store.clone(), issuer, hasher.clone()))
-                as Arc<dyn SubgraphSchema>
+            let schema =
+                crate::schema_with_provider(store.clone(), issuer, hasher.clone(), provider);
+            Arc::new(schema) as Arc<dyn SubgraphSchema>
         });
         Ok(Opened {
             schema,

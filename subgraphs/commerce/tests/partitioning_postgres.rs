@@ -120,7 +120,8 @@ async fn seed_orders(pool: &PgPool, as_of: DateTime<Utc>, users: i64, orders: i6
         .unwrap();
     sqlx::query(
         "INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
-         SELECT g, 1 + g % $1, 'EUR', 1250, '{\"country\": \"DE\"}',
+         SELECT g, 1 + g % $1, 'EUR', 1250,
+                jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'),
                 $4 - interval '1 hour' - (g % $3) * interval '1 day' - (g % 97) * interval '1 minute'
          FROM generate_series(1, $2) g",
     )
@@ -251,8 +252,8 @@ async fn old_months_are_detached_with_their_rows_and_only_once() {
             .unwrap();
         sqlx::query(
             "INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
-             VALUES (1, 1, 'EUR', 500, '{}', $1 - interval '14 months'),
-                    (2, 1, 'EUR', 500, '{}', $1 - interval '1 month')",
+             VALUES (1, 1, 'EUR', 500, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), $1 - interval '14 months'),
+                    (2, 1, 'EUR', 500, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), $1 - interval '1 month')",
         )
         .bind(as_of)
         .execute(&pool)
@@ -324,7 +325,7 @@ async fn the_default_partition_catches_stray_rows_and_blocks_their_month() {
         .unwrap();
         sqlx::query(
             "INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
-             VALUES (1, 1, 'EUR', 500, '{}', $1 + interval '24 months')",
+             VALUES (1, 1, 'EUR', 500, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), $1 + interval '24 months')",
         )
         .bind(as_of)
         .execute(&pool)
@@ -444,7 +445,7 @@ async fn pg_partman_runs_the_maintenance_when_it_manages_both_tables() {
             "INSERT INTO users (id, email, name, password_hash) VALUES (1, 'a@example.com', 'A', 'x');
              INSERT INTO products (id, sku, name) VALUES (1, 'SKU-1', 'Widget');
              INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
-             VALUES (1, 1, 'EUR', 500, '{}', now() - interval '14 months');
+             VALUES (1, 1, 'EUR', 500, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), now() - interval '14 months');
              INSERT INTO order_items (id, order_id, created_at, product_id, sku, quantity,
                                       unit_price_minor, currency)
              SELECT id, id, created_at, 1, 'SKU-1', 1, 500, 'EUR' FROM orders;",

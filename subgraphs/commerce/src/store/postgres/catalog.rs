@@ -10,8 +10,8 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use super::rows;
 use crate::domain::{
-    CategorySlug, Currency, LineRequest, Money, NewProduct, Product, Reservation, ReservedLine,
-    Restock, RestockOutcome, Sku, WarehouseCode,
+    CategorySlug, Currency, InventoryDrift, LineRequest, Money, NewProduct, Product, Reservation,
+    ReservedLine, Restock, RestockOutcome, Sku, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, WarehouseId, generate};
 use crate::store::{StoreError, from_sqlx};
@@ -372,8 +372,8 @@ pub(super) fn in_request_order(
 pub async fn release(pool: &PgPool, order: OrderId) -> Result<Vec<ProductId>, StoreError> {
     let mut tx = pool.begin().await.map_err(from_sqlx)?;
     let released = sqlx::query(
-        "UPDATE stock_reservations SET released = true
-         WHERE order_id = $1 AND NOT released
+        "UPDATE stock_reservations SET state = 'released', settled_at = now()
+         WHERE order_id = $1 AND state = 'held'
          RETURNING product_id, warehouse_id, quantity",
     )
     .bind(order.as_i64())
@@ -398,4 +398,27 @@ pub async fn release(pool: &PgPool, order: OrderId) -> Result<Vec<ProductId>, St
     }
     tx.commit().await.map_err(from_sqlx)?;
     Ok(products)
+}
+
+/// Stock rows whose `reserved` is not the total of their held reservations
+/// (`commerce_inventory_drift()`, migration 0010).
+pub async fn drift(pool: &PgPool) -> Result<Vec<InventoryDrift>, StoreError> {
+    let found: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT product_id, warehouse_id, reserved, held FROM commerce_inventory_drift()",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(from_sqlx)?;
+    found
+        .into_iter()
+        .map(|(product, warehouse, reserved, held)| {
+            Ok(InventoryDrift {
+                product: rows::product_id(product)?,
+                warehouse: WarehouseId::from_i64(warehouse)
+                    .ok_or_else(|| crate::store::corrupt(format!("warehouse id {warehouse}")))?,
+                reserved,
+                held,
+            })
+        })
+        .collect()
 }

@@ -26,16 +26,21 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::{CommerceStore, StoreError, instrumented, instrumented_batch};
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
-    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
-    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    AddAddressOutcome, Address, CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey,
+    InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct, NewUser,
+    OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
+    PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange, User,
+    UserWithHash, WarehouseCode,
 };
-use crate::ids::{OrderId, ProductId, UserId};
+use crate::ids::{OrderId, PaymentId, ProductId, UserId};
 
+mod addresses;
 mod catalog;
+mod fulfilment;
 mod gathering;
 pub mod monitoring;
 mod orders;
+mod payments;
 mod replica;
 mod rows;
 pub mod shard_move;
@@ -529,6 +534,125 @@ impl CommerceStore for PostgresStore {
             Ok(all)
         })
         .await
+    }
+
+    async fn add_address(&self, new: &NewAddress) -> Result<AddAddressOutcome, StoreError> {
+        instrumented(
+            ENGINE,
+            "add_address",
+            self.on_shard(new.user.shard(), |_, pool| async move {
+                addresses::add(&pool, new).await
+            }),
+        )
+        .await
+    }
+
+    async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
+        instrumented(ENGINE, "addresses", async {
+            let home = self.map.home(user.shard());
+            addresses::of_user(&self.databases[home].primary, user).await
+        })
+        .await
+    }
+
+    async fn open_payment(&self, new: &NewPayment) -> Result<OpenPayment, StoreError> {
+        instrumented(ENGINE, "open_payment", async {
+            self.on_shard(new.order.shard(), |home, pool| async move {
+                let (opened, buyer) = payments::open(&pool, new).await?;
+                if let (OpenPayment::Ready(_), Some(buyer)) = (&opened, buyer) {
+                    self.remember_write(buyer, home).await;
+                }
+                Ok(opened)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn record_payment(
+        &self,
+        payment: PaymentId,
+        event: &PaymentEvent,
+    ) -> Result<PaymentUpdate, StoreError> {
+        instrumented(ENGINE, "record_payment", async {
+            self.on_shard(payment.shard(), |home, pool| async move {
+                let (update, buyer) = payments::record(&pool, payment, event).await?;
+                if let (PaymentUpdate::Applied { .. }, Some(buyer)) = (&update, buyer) {
+                    self.remember_write(buyer, home).await;
+                }
+                Ok(update)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn payments_of(
+        &self,
+        orders: &[OrderId],
+        reader: Option<UserId>,
+    ) -> Result<Vec<Payment>, StoreError> {
+        instrumented_batch(ENGINE, "payments_of", orders, async {
+            let groups = self.by_database(orders, OrderId::shard);
+            let found = try_join_all(groups.into_iter().map(|(home, group)| async move {
+                payments::of_orders(self.read_pool(home, reader).await, &group).await
+            }))
+            .await?;
+            Ok(found.into_iter().flatten().collect())
+        })
+        .await
+    }
+
+    async fn mark_order_shipping(&self, order: OrderId) -> Result<StatusChange, StoreError> {
+        instrumented(ENGINE, "mark_order_shipping", async {
+            self.on_shard(order.shard(), |home, pool| async move {
+                let change = fulfilment::mark_shipping(&pool, order).await?;
+                if let StatusChange::Done(shipped) = &change {
+                    self.remember_write(shipped.user, home).await;
+                }
+                Ok(change)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn ship_stock(&self, order: OrderId) -> Result<Vec<ProductId>, StoreError> {
+        instrumented(
+            ENGINE,
+            "ship_stock",
+            fulfilment::ship_stock(self.catalog(), order),
+        )
+        .await
+    }
+
+    async fn finish_shipping(&self, order: OrderId) -> Result<(), StoreError> {
+        instrumented(
+            ENGINE,
+            "finish_shipping",
+            self.on_shard(order.shard(), |_, pool| async move {
+                fulfilment::finish_shipping(&pool, order).await
+            }),
+        )
+        .await
+    }
+
+    async fn mark_order_delivered(&self, order: OrderId) -> Result<StatusChange, StoreError> {
+        instrumented(ENGINE, "mark_order_delivered", async {
+            self.on_shard(order.shard(), |home, pool| async move {
+                let change = fulfilment::mark_delivered(&pool, order).await?;
+                if let StatusChange::Done(delivered) = &change {
+                    self.remember_write(delivered.user, home).await;
+                }
+                Ok(change)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError> {
+        instrumented(ENGINE, "inventory_drift", catalog::drift(self.catalog())).await
     }
 
     async fn orders_by_ids(

@@ -1,8 +1,8 @@
 //! Placing orders in one transaction: one call of the stored function `place_orders_together`
-//! (migration 0008) for orders whose buyers' shards live in the catalog database. The saga's
-//! three steps cost three commits and about twenty statements per order; this is one round trip
-//! and one commit for every order in the call, and leaves the same rows. Which orders share a
-//! call is [`super::gathering`]'s business.
+//! (migration 0008, with the shipping address since 0010) for orders whose buyers' shards live
+//! in the catalog database. The saga's three steps cost three commits and about twenty
+//! statements per order; this is one round trip and one commit for every order in the call, and
+//! leaves the same rows. Which orders share a call is [`super::gathering`]'s business.
 
 use sqlx::PgPool;
 use sqlx::postgres::PgRow;
@@ -13,7 +13,8 @@ use crate::ids::generate;
 use crate::store::{StoreError, corrupt, from_sqlx};
 
 const PLACE: &str = "SELECT ord, outcome, product_id, warehouse_id, sku, quantity, unit_price_minor
-                     FROM place_orders_together($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+                     FROM place_orders_together($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                                                $13)";
 
 /// Places `orders` in one transaction. The outer error is the call's (nothing was written); the
 /// inner ones are each order's own, in the order given.
@@ -38,6 +39,7 @@ pub async fn place(
         .bind(&call.products)
         .bind(&call.quantities)
         .bind(&call.item_ids)
+        .bind(&call.ship_tos)
         .fetch_all(pool)
         .await
         .map_err(from_sqlx)?;
@@ -80,6 +82,7 @@ struct Call {
     products: Vec<i64>,
     quantities: Vec<i32>,
     item_ids: Vec<i64>,
+    ship_tos: Vec<serde_json::Value>,
 }
 
 impl Call {
@@ -92,6 +95,11 @@ impl Call {
                 order.order_id
             )));
         }
+        let ship_to = order
+            .ship_to
+            .as_ref()
+            .ok_or_else(|| StoreError::Other(format!("order {} has no address", order.order_id)))?;
+        self.ship_tos.push(ship_to.to_json());
         let shard = order.user.shard();
         self.shards.push(shard as i16);
         self.users.push(order.user.as_i64());
