@@ -26,6 +26,7 @@ pub mod seed;
 pub mod settings;
 pub mod store;
 pub mod subgraph;
+pub mod upkeep;
 
 pub use cache::{CacheSettings, CachingStore, ProductCache, with_cache};
 pub use domain::{

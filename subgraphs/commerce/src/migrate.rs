@@ -66,6 +66,11 @@ pub const POSTGRES: &[Migration] = &[
         description: "order lifecycle: addresses, payments, shipping",
         sql: include_str!("../../../sql/commerce/postgres/0010_order_lifecycle.sql"),
     },
+    Migration {
+        version: 11,
+        description: "retention of settled rows; upkeep over every monthly table",
+        sql: include_str!("../../../sql/commerce/postgres/0011_retention_and_upkeep.sql"),
+    },
 ];
 
 /// Same versions as [`POSTGRES`]; versions 4, 6, 7 and 8 are no-ops here (no partitioning, no stored
@@ -120,6 +125,11 @@ pub const SQLITE: &[Migration] = &[
         version: 10,
         description: "order lifecycle: addresses, payments, shipping",
         sql: include_str!("../../../sql/commerce/sqlite/0010_order_lifecycle.sql"),
+    },
+    Migration {
+        version: 11,
+        description: "retention of settled rows; upkeep over every monthly table",
+        sql: include_str!("../../../sql/commerce/sqlite/0011_retention_and_upkeep.sql"),
     },
 ];
 

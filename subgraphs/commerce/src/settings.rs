@@ -15,6 +15,7 @@ use polygate_kit::BackgroundTask;
 use crate::cache::{CacheSettings, with_cache};
 use crate::store::postgres::{DatabaseUrls, Topology, monitoring};
 use crate::store::{CommerceStore, PostgresStore};
+use crate::upkeep::{Scheduler, SystemClock, UpkeepSettings};
 
 /// Where the commerce data lives.
 #[derive(Debug, Clone, Default)]
@@ -93,13 +94,22 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often replica lag and slow statements are sampled.
 pub const MONITOR_EVERY: Duration = Duration::from_secs(10);
 
-/// The order sweeper and, on Postgres, the shard map refresh and database monitoring: the work
-/// an opened store needs running while it serves.
-pub fn background_tasks(opened: &OpenedStore, sweep_every: Duration) -> Vec<BackgroundTask> {
-    let mut tasks = vec![BackgroundTask::new(
-        "commerce/order-sweeper",
-        crate::orders::run_sweeper(opened.store.clone(), sweep_every),
-    )];
+/// The order sweeper, the upkeep scheduler (partitions, archiving, the stock-counter check) and,
+/// on Postgres, the shard map refresh and database monitoring: the work an opened store needs
+/// running while it serves.
+pub fn background_tasks(
+    opened: &OpenedStore,
+    sweep_every: Duration,
+    upkeep: UpkeepSettings,
+) -> Vec<BackgroundTask> {
+    let scheduler = Scheduler::new(opened.store.clone(), opened.postgres.clone(), upkeep);
+    let mut tasks = vec![
+        BackgroundTask::new(
+            "commerce/order-sweeper",
+            crate::orders::run_sweeper(opened.store.clone(), sweep_every),
+        ),
+        BackgroundTask::new("commerce/upkeep", scheduler.run(Arc::new(SystemClock))),
+    ];
     if let Some(router) = &opened.postgres {
         tasks.push(BackgroundTask::new(
             "commerce/shard-map-refresh",

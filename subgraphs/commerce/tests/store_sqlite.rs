@@ -120,3 +120,30 @@ async fn an_order_without_an_address_is_refused_by_the_schema() {
         "{refused}"
     );
 }
+
+/// The embedded store's upkeep needs no election (one process owns the file): a tick always
+/// runs the pass, which archives and checks the counters (there are no partitions).
+#[tokio::test]
+async fn the_embedded_store_runs_its_upkeep_without_an_election() {
+    let store = common::sqlite_store().await;
+    let dyn_store: std::sync::Arc<dyn CommerceStore> = store.clone();
+    let scheduler = polygate_commerce::upkeep::Scheduler::new(
+        dyn_store,
+        None,
+        polygate_commerce::upkeep::UpkeepSettings::default(),
+    );
+    let in_a_year = chrono::Utc::now() + chrono::Duration::days(365);
+    let (_, _, order) = conformance::pending_order(store.as_ref(), "upkeep", 1).await;
+    polygate_commerce::orders::cancel_order(store.as_ref(), order.id)
+        .await
+        .unwrap();
+    match scheduler.tick(in_a_year).await.unwrap() {
+        polygate_commerce::upkeep::Tick::Led(report) => {
+            assert!(report.partitions.is_empty());
+            assert_eq!(report.archived.requests, 1, "{report:?}");
+            assert_eq!(report.archived.reservations, 1, "{report:?}");
+            assert_eq!(report.drift_rows, 0);
+        }
+        other => panic!("the embedded store always leads: {other:?}"),
+    }
+}

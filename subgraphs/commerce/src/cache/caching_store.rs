@@ -29,9 +29,9 @@ use chrono::{DateTime, Utc};
 
 use super::{CacheError, ProductCache};
 use crate::domain::{
-    AddAddressOutcome, Address, CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey,
-    InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct, NewUser,
-    OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
+    AddAddressOutcome, Address, ArchiveReport, CancelOutcome, CategorySlug, Currency, Email,
+    IdempotencyKey, InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct,
+    NewUser, OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
     PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange, User,
     UserWithHash, WarehouseCode,
 };
@@ -412,6 +412,17 @@ impl CommerceStore for CachingStore {
 
     async fn mark_order_delivered(&self, order: OrderId) -> Result<StatusChange, StoreError> {
         self.store.mark_order_delivered(order).await
+    }
+
+    async fn archive_settled(
+        &self,
+        orders_before: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<ArchiveReport, StoreError> {
+        self.store
+            .archive_settled(orders_before, as_of, batch)
+            .await
     }
 
     async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError> {

@@ -13,9 +13,9 @@ use polygate_kit::metrics::StoreCallTimer;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    AddAddressOutcome, Address, CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey,
-    InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct, NewUser,
-    OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
+    AddAddressOutcome, Address, ArchiveReport, CancelOutcome, CategorySlug, Currency, Email,
+    IdempotencyKey, InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct,
+    NewUser, OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
     PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange, User,
     UserWithHash, WarehouseCode,
 };
@@ -200,6 +200,17 @@ pub trait CommerceStore: Send + Sync {
     async fn mark_order_delivered(&self, order: OrderId) -> Result<StatusChange, StoreError>;
 
     // ---- upkeep --------------------------------------------------------------------------------
+    /// Moves up to `batch` settled order requests (rejected, cancelled, shipped) and up to
+    /// `batch` settled reservations (released, shipped) of orders placed before `orders_before`
+    /// from the hot tables to their archives (stamped `as_of`), on every database. Requests and
+    /// reservations of orders still in flight stay however old. Call again until it moves fewer
+    /// than `batch` of each. After this, a request's idempotency key is free again.
+    async fn archive_settled(
+        &self,
+        orders_before: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<ArchiveReport, StoreError>;
     /// Stock rows whose `reserved` is not the total of their held reservations (catalog).
     /// Expected empty; anything else is a bug to investigate, never to paper over.
     async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError>;

@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use super::orders::{place, unfinished_of};
 use super::{create_user, ship_to, stocked_product, unique_key};
+use chrono::Utc;
+
 use crate::domain::{
-    AddAddressOutcome, AddressParts, CancelOutcome, MAX_ADDRESSES_PER_USER, NewAddress, Order,
-    OrderStatus, PaymentEvent, PaymentMethod, PaymentStatus, PaymentUpdate, PostalAddress, Product,
-    User,
+    AddAddressOutcome, AddressParts, ArchiveReport, CancelOutcome, MAX_ADDRESSES_PER_USER,
+    NewAddress, Order, OrderStatus, PaymentEvent, PaymentMethod, PaymentStatus, PaymentUpdate,
+    PostalAddress, Product, User,
 };
 use crate::ids::{OrderId, UserId};
 use crate::orders::{CancelError, StatusError, cancel_order, mark_delivered, ship_order, sweep};
@@ -403,4 +405,81 @@ pub async fn refunds_give_money_back_and_stock_only_before_shipping(store: &dyn 
 
     let nothing = refund_order(store, &provider, OrderId::new(user.id.shard()), None, LIMIT).await;
     assert!(matches!(nothing, Err(RefundError::NotFound)), "{nothing:?}");
+}
+
+/// Settled rows leave the hot tables once their order is older than the window, in batches;
+/// rows of orders in flight stay however old, and the stock counters do not move.
+pub async fn settled_rows_leave_the_hot_tables_and_live_ones_stay(store: &dyn CommerceStore) {
+    let provider = FakeProvider::new();
+    let product = stocked_product(store, "archive", 100, 10).await;
+    let user = create_user(store, "archive").await;
+    let keys = [
+        unique_key("cancelled"),
+        unique_key("shipped"),
+        unique_key("live"),
+    ];
+    let cancelled = place(store, &user, &keys[0], &[(&product.sku, 1)])
+        .await
+        .unwrap();
+    cancel_order(store, cancelled.id).await.unwrap();
+    let shipped = place(store, &user, &keys[1], &[(&product.sku, 2)])
+        .await
+        .unwrap();
+    pay(store, &provider, &shipped, "archive", "tok_visa")
+        .await
+        .unwrap();
+    ship_order(store, shipped.id).await.unwrap();
+    let live = place(store, &user, &keys[2], &[(&product.sku, 3)])
+        .await
+        .unwrap();
+    let rejected = unique_key("rejected");
+    assert!(
+        place(store, &user, &rejected, &[(&product.sku, 9)])
+            .await
+            .is_err()
+    );
+    assert_eq!(stock(store, &product).await, 5);
+
+    // Inside the window nothing of these orders moves: the key still finds its order.
+    let an_hour_ago = Utc::now() - chrono::Duration::hours(1);
+    store
+        .archive_settled(an_hour_ago, Utc::now(), 10_000)
+        .await
+        .unwrap();
+    let again = place(store, &user, &keys[0], &[(&product.sku, 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        again.id, cancelled.id,
+        "a settled request inside the window stays"
+    );
+
+    let later = Utc::now() + chrono::Duration::minutes(1);
+    let (mut moved, mut calls) = (ArchiveReport::default(), 0);
+    for _ in 0..10_000 {
+        let batch = store.archive_settled(later, Utc::now(), 1).await.unwrap();
+        if batch == ArchiveReport::default() {
+            break;
+        }
+        moved.add(batch);
+        calls += 1;
+    }
+    assert!(moved.requests >= 3 && moved.reservations >= 2, "{moved:?}");
+    // One row of each table per database and call: this user's three requests (on one
+    // database) took three calls at least.
+    assert!(calls >= 3, "batches of one: {calls} calls moved {moved:?}");
+    assert_eq!(stock(store, &product).await, 5, "archiving moves no stock");
+    counters_hold(store).await;
+
+    // The live order kept its request and its held units: cancelling it gives them back.
+    cancel_order(store, live.id).await.unwrap();
+    assert_eq!(stock(store, &product).await, 8);
+    // A settled request left: its key is free again, and now places a new order.
+    let fresh = place(store, &user, &keys[1], &[(&product.sku, 1)])
+        .await
+        .unwrap();
+    assert_ne!(fresh.id, shipped.id);
+    cancel_order(store, fresh.id).await.unwrap();
+    assert!(unfinished_of(store, &[user.id]).await.is_empty());
+    counters_hold(store).await;
 }

@@ -38,6 +38,7 @@ pub use lifecycle::{
     an_address_book_is_bounded_and_orders_keep_a_copy, duplicate_callbacks_apply_once,
     paying_captures_once_and_the_order_becomes_paid, pending_order,
     refunds_give_money_back_and_stock_only_before_shipping,
+    settled_rows_leave_the_hot_tables_and_live_ones_stay,
     shipping_turns_reservations_into_stock_that_left,
 };
 pub use orders::{
@@ -100,6 +101,7 @@ macro_rules! commerce_store_checks {
             shipping_turns_reservations_into_stock_that_left,
             a_crash_after_ship_mark_is_finished_by_the_sweeper,
             refunds_give_money_back_and_stock_only_before_shipping,
+            settled_rows_leave_the_hot_tables_and_live_ones_stay,
         );
     };
 }
@@ -142,6 +144,7 @@ pub async fn run_all(store: &dyn CommerceStore) {
     shipping_turns_reservations_into_stock_that_left(store).await;
     a_crash_after_ship_mark_is_finished_by_the_sweeper(store).await;
     refunds_give_money_back_and_stock_only_before_shipping(store).await;
+    settled_rows_leave_the_hot_tables_and_live_ones_stay(store).await;
 
     ping_succeeds(store).await;
 }

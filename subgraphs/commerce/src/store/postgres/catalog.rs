@@ -10,8 +10,8 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use super::rows;
 use crate::domain::{
-    CategorySlug, Currency, InventoryDrift, LineRequest, Money, NewProduct, Product, Reservation,
-    ReservedLine, Restock, RestockOutcome, Sku, WarehouseCode,
+    ArchiveReport, CategorySlug, Currency, InventoryDrift, LineRequest, Money, NewProduct, Product,
+    Reservation, ReservedLine, Restock, RestockOutcome, Sku, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, WarehouseId, generate};
 use crate::store::{StoreError, from_sqlx};
@@ -421,4 +421,25 @@ pub async fn drift(pool: &PgPool) -> Result<Vec<InventoryDrift>, StoreError> {
             })
         })
         .collect()
+}
+
+/// One batch of `commerce_archive_settled` (migration 0011) on one database.
+pub async fn archive_settled(
+    pool: &PgPool,
+    orders_before: chrono::DateTime<Utc>,
+    as_of: chrono::DateTime<Utc>,
+    batch: u32,
+) -> Result<ArchiveReport, StoreError> {
+    let (requests, reservations): (i64, i64) =
+        sqlx::query_as("SELECT requests, reservations FROM commerce_archive_settled($1, $2, $3)")
+            .bind(orders_before)
+            .bind(i32::try_from(batch).unwrap_or(i32::MAX))
+            .bind(as_of)
+            .fetch_one(pool)
+            .await
+            .map_err(from_sqlx)?;
+    Ok(ArchiveReport {
+        requests: requests.max(0) as u64,
+        reservations: reservations.max(0) as u64,
+    })
 }

@@ -26,9 +26,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::{CommerceStore, StoreError, instrumented, instrumented_batch};
 use crate::domain::{
-    AddAddressOutcome, Address, CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey,
-    InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct, NewUser,
-    OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
+    AddAddressOutcome, Address, ArchiveReport, CancelOutcome, CategorySlug, Currency, Email,
+    IdempotencyKey, InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct,
+    NewUser, OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
     PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange, User,
     UserWithHash, WarehouseCode,
 };
@@ -148,6 +148,11 @@ impl PostgresStore {
     /// The catalog database's primary pool.
     pub fn pool(&self) -> &PgPool {
         &self.databases[CATALOG].primary
+    }
+
+    /// Every database's name and primary pool, `main` first.
+    pub fn primaries(&self) -> impl Iterator<Item = (&str, &PgPool)> {
+        self.databases.iter().map(|d| (d.name.as_str(), &d.primary))
     }
 
     /// The named database (`main` or a shard database).
@@ -647,6 +652,26 @@ impl CommerceStore for PostgresStore {
                 Ok(change)
             })
             .await
+        })
+        .await
+    }
+
+    async fn archive_settled(
+        &self,
+        orders_before: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<ArchiveReport, StoreError> {
+        instrumented(ENGINE, "archive_settled", async {
+            let moved = try_join_all(
+                self.databases
+                    .iter()
+                    .map(|db| catalog::archive_settled(&db.primary, orders_before, as_of, batch)),
+            )
+            .await?;
+            let mut total = ArchiveReport::default();
+            moved.into_iter().for_each(|r| total.add(r));
+            Ok(total)
         })
         .await
     }

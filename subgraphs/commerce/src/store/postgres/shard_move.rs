@@ -21,10 +21,13 @@ use super::PostgresStore;
 use crate::store::{StoreError, from_sqlx};
 
 /// The shard's rows, table by table in foreign-key order, with the column holding the shard.
-const TABLES: [(&str, &str); 6] = [
+/// The archive of the shard's settled requests moves too (its attached months; COPY routes each
+/// row to the target's partition of its month, which the target's upkeep makes like the source's).
+const TABLES: [(&str, &str); 7] = [
     ("users", "id"),
     ("addresses", "user_id"),
     ("order_requests", "user_id"),
+    ("order_requests_archive", "user_id"),
     ("orders", "id"),
     ("order_items", "order_id"),
     ("payments", "order_id"),

@@ -28,9 +28,9 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::{CommerceStore, StoreError, corrupt, from_sqlx, instrumented, instrumented_batch};
 use crate::domain::{
-    AddAddressOutcome, Address, CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey,
-    InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct, NewUser,
-    OpenPayment, Order, OrderCursor, OrderRequest, OrderStatus, Payment, PaymentEvent,
+    AddAddressOutcome, Address, ArchiveReport, CancelOutcome, CategorySlug, Currency, Email,
+    IdempotencyKey, InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct,
+    NewUser, OpenPayment, Order, OrderCursor, OrderRequest, OrderStatus, Payment, PaymentEvent,
     PaymentUpdate, PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange,
     User, UserWithHash, WarehouseCode,
 };
@@ -297,6 +297,16 @@ impl CommerceStore for SqliteStore {
     async fn mark_order_delivered(&self, order: OrderId) -> Result<StatusChange, StoreError> {
         let call = fulfilment::change_status(self, order, OrderStatus::Delivered);
         instrumented(ENGINE, "mark_order_delivered", call).await
+    }
+
+    async fn archive_settled(
+        &self,
+        orders_before: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<ArchiveReport, StoreError> {
+        let call = orders::archive_settled(self, orders_before, as_of, batch);
+        instrumented(ENGINE, "archive_settled", call).await
     }
 
     async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError> {

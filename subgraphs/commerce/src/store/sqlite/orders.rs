@@ -15,8 +15,8 @@ use sqlx::{Row, SqliteConnection};
 
 use super::{SqliteStore, json_array, now_ms, time_from_ms};
 use crate::domain::{
-    CancelOutcome, Currency, IdempotencyKey, LineRequest, Lines, Order, OrderCursor, OrderLine,
-    OrderRequest, OrderStatus, PostalAddress, Quantity, RequestState, Sku,
+    ArchiveReport, CancelOutcome, Currency, IdempotencyKey, LineRequest, Lines, Order, OrderCursor,
+    OrderLine, OrderRequest, OrderStatus, PostalAddress, Quantity, RequestState, Sku,
 };
 use crate::ids::{OrderId, ProductId, UserId, generate};
 use crate::store::{StoreError, corrupt, from_sqlx};
@@ -463,4 +463,74 @@ pub(super) async fn order_history(
             .map(|row| order_from_row(row, Vec::new()))
             .collect(),
     }
+}
+
+/// Moves settled requests and reservations of orders placed before `orders_before` to the
+/// archives, up to `batch` of each, in one transaction.
+pub(super) async fn archive_settled(
+    store: &SqliteStore,
+    orders_before: DateTime<Utc>,
+    as_of: DateTime<Utc>,
+    batch: u32,
+) -> Result<ArchiveReport, StoreError> {
+    let boundary = crate::ids::first_id_at(orders_before);
+    let (batch, archived_at) = (i64::from(batch), as_of.timestamp_millis());
+    let mut tx = store.write().await?;
+    let picked = "SELECT rowid FROM order_requests
+                  WHERE order_id < ?1 AND state IN ('rejected', 'cancelled', 'shipped')
+                  ORDER BY order_id LIMIT ?2";
+    let requests = sqlx::query(&format!(
+        "INSERT INTO order_requests_archive (user_id, idempotency_key, fingerprint, order_id,
+                                            order_created_at, currency, lines, ship_to, state,
+                                            updated_at, archived_at)
+         SELECT user_id, idempotency_key, fingerprint, order_id, order_created_at, currency,
+                lines, ship_to, state, updated_at, ?3
+         FROM order_requests WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .bind(archived_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    sqlx::query(&format!(
+        "DELETE FROM order_requests WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    let picked = "SELECT rowid FROM stock_reservations
+                  WHERE order_id < ?1 AND state IN ('released', 'shipped')
+                  ORDER BY order_id LIMIT ?2";
+    let reservations = sqlx::query(&format!(
+        "INSERT INTO stock_reservations_archive (order_id, product_id, warehouse_id, sku,
+                                                quantity, unit_price_minor, currency, state,
+                                                created_at, settled_at, archived_at)
+         SELECT order_id, product_id, warehouse_id, sku, quantity, unit_price_minor, currency,
+                state, created_at, settled_at, ?3
+         FROM stock_reservations WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .bind(archived_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    sqlx::query(&format!(
+        "DELETE FROM stock_reservations WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(ArchiveReport {
+        requests,
+        reservations,
+    })
 }
