@@ -42,6 +42,11 @@ pub struct CommerceSettings {
     pub shard_replicas: BTreeMap<String, String>,
     /// Product cache: `embedded` (in-process memory), `redis://…`, `redis-cluster://…` or `off`.
     pub cache: String,
+    /// The Postgres URLs lead to PgBouncer in transaction pooling mode: connections work in
+    /// transactions without a statement cache, and the in-process upkeep is off (run
+    /// `polygate-commerce maintain` with direct URLs instead). The pooler must run
+    /// `server_reset_query = DEALLOCATE ALL` with `server_reset_query_always = 1`.
+    pub transaction_pooler: bool,
     /// How often abandoned order requests are finished, and how old they must be.
     pub sweep_every_secs: u64,
     /// The payment provider `payOrder` and `refundOrder` use: `fake` (the only one so far; it
@@ -68,6 +73,7 @@ impl Default for CommerceSettings {
             shards: BTreeMap::new(),
             shard_replicas: BTreeMap::new(),
             cache: EMBEDDED.to_owned(),
+            transaction_pooler: false,
             sweep_every_secs: 30,
             payment_provider: FAKE_PROVIDER.to_owned(),
             maintenance_every_secs: 3600,
@@ -107,6 +113,7 @@ impl CommerceSettings {
             } else {
                 self.cache.clone()
             },
+            transaction_pooler: self.transaction_pooler,
         }
     }
 }
@@ -151,6 +158,12 @@ impl Subgraph for Commerce {
             return Err(SettingsError::new(
                 "sweep_every_secs",
                 "must be greater than 0",
+            ));
+        }
+        if c.transaction_pooler && !c.store.starts_with("postgres") {
+            return Err(SettingsError::new(
+                "transaction_pooler",
+                "needs a postgres:// store (it describes the URLs of one)",
             ));
         }
         if c.maintenance_every_secs == 0 {

@@ -1,6 +1,7 @@
 //! Catalog queries (catalog database): products, prices, warehouses, stock and reservations.
 //!
-//! Non-obvious: `reserve` takes a transaction-scoped advisory lock on the order id first, so a
+//! Non-obvious: every write is an explicit transaction committed before returning (see
+//! `users.rs` on transaction pooling). `reserve` takes a transaction-scoped advisory lock on the order id first, so a
 //! retry racing the sweeper for the same order waits for the other attempt and then finds its
 //! reservation rows, instead of holding stock twice. Lines lock their inventory rows in product
 //! id order, so two orders for overlapping products cannot deadlock.
@@ -145,8 +146,9 @@ async fn insert_price(
 }
 
 pub async fn set_price(pool: &PgPool, product: ProductId, price: &Money) -> Result<(), StoreError> {
-    let mut conn = pool.acquire().await.map_err(from_sqlx)?;
-    insert_price(&mut conn, product, price).await
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    insert_price(&mut tx, product, price).await?;
+    tx.commit().await.map_err(from_sqlx)
 }
 
 pub async fn ensure_warehouse(
@@ -155,6 +157,7 @@ pub async fn ensure_warehouse(
     name: &str,
     country: &str,
 ) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     sqlx::query(
         "INSERT INTO warehouses (id, code, name, country) VALUES ($1, $2, $3, $4)
          ON CONFLICT (code) DO NOTHING",
@@ -163,10 +166,10 @@ pub async fn ensure_warehouse(
     .bind(code.as_str())
     .bind(name)
     .bind(country)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
-    .map(drop)
-    .map_err(from_sqlx)
+    .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)
 }
 
 pub async fn restock(pool: &PgPool, restock: &Restock) -> Result<RestockOutcome, StoreError> {

@@ -21,8 +21,8 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::try_join_all;
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor as _, PgPool};
 
 use super::{CommerceStore, StoreError, instrumented, instrumented_batch};
 use crate::domain::{
@@ -72,19 +72,48 @@ pub struct PostgresStore {
     gathering: std::sync::Arc<gathering::Gathering>,
 }
 
+/// The server-side timeouts of every connection: a query abandoned by a timed-out caller stops,
+/// and DDL gives up instead of queueing behind long queries.
+const TIMEOUTS: [(&str, &str); 2] = [("statement_timeout", "5s"), ("lock_timeout", "2s")];
+
 fn connect_options(url: &str, role: &str) -> Result<PgConnectOptions, sqlx::Error> {
     Ok(PgConnectOptions::from_str(url)?
         .application_name(&format!("polygate-commerce-{role}"))
-        .options([("statement_timeout", "5s"), ("lock_timeout", "2s")]))
+        .options(TIMEOUTS))
 }
 
-async fn pool(url: &str, role: &str, max: u32) -> anyhow::Result<PgPool> {
-    PgPoolOptions::new()
+/// What a pooled connection runs whenever it is handed out behind a transaction pooler: a
+/// transaction of its own (so Parse and Bind, which sqlx sends with a Sync between them, reach
+/// the same server connection) with the timeouts the pooler dropped from the start-up packet.
+const BEGIN_POOLED: &str =
+    "BEGIN; SET LOCAL statement_timeout = '5s'; SET LOCAL lock_timeout = '2s'";
+
+async fn pool(url: &str, role: &str, max: u32, transaction_pooler: bool) -> anyhow::Result<PgPool> {
+    let mut options = connect_options(url, role)?;
+    let mut pool = PgPoolOptions::new()
         .max_connections(max)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(3))
-        .idle_timeout(Duration::from_secs(300))
-        .connect_with(connect_options(url, role)?)
+        .idle_timeout(Duration::from_secs(300));
+    if transaction_pooler {
+        // PgBouncer 1.18 hands each transaction to any server connection and does not follow
+        // prepared statements: no statement cache (each statement is prepared in the transaction
+        // that runs it; the pooler's `server_reset_query = DEALLOCATE ALL` clears them), and
+        // every use of a connection is a transaction. Writes commit explicitly before returning;
+        // the COMMIT on release only ends read-only work.
+        options = options.statement_cache_capacity(0);
+        pool = pool
+            .after_connect(|conn, _| {
+                Box::pin(async move { conn.execute(BEGIN_POOLED).await.map(drop) })
+            })
+            .before_acquire(|conn, _| {
+                Box::pin(async move { conn.execute(BEGIN_POOLED).await.map(|_| true) })
+            })
+            .after_release(|conn, _| {
+                Box::pin(async move { conn.execute("COMMIT").await.map(|_| true) })
+            });
+    }
+    pool.connect_with(options)
         .await
         .with_context(|| format!("cannot reach Postgres at {}", crate::redact(url)))
 }
@@ -101,12 +130,13 @@ impl PostgresStore {
         topology.validate().map_err(anyhow::Error::msg)?;
         let mut databases = Vec::new();
         for (name, urls) in topology.databases() {
-            let primary = pool(&urls.primary, "primary", 10).await?;
+            let pooled = topology.transaction_pooler;
+            let primary = pool(&urls.primary, "primary", 10, pooled).await?;
             crate::migrate::postgres(&primary)
                 .await
                 .with_context(|| format!("cannot migrate database {name}"))?;
             let replica = match &urls.replica {
-                Some(url) => Some(pool(url, "replica", 10).await?),
+                Some(url) => Some(pool(url, "replica", 10, pooled).await?),
                 None => None,
             };
             databases.push(Database {
@@ -118,7 +148,10 @@ impl PostgresStore {
         topology::bootstrap(&databases[CATALOG].primary).await?;
         let homes = topology::load_map(&databases[CATALOG].primary, &databases).await?;
         Ok(Self {
-            gathering: gathering::Gathering::new(databases[CATALOG].primary.clone()),
+            gathering: gathering::Gathering::new(
+                databases[CATALOG].primary.clone(),
+                topology.transaction_pooler,
+            ),
             databases,
             map: ShardMap::new(homes),
             recent: replica::RecentWrites::default(),

@@ -18,35 +18,38 @@ const PLACE: &str = "SELECT ord, outcome, product_id, warehouse_id, sku, quantit
 
 /// Places `orders` in one transaction. The outer error is the call's (nothing was written); the
 /// inner ones are each order's own, in the order given.
+///
+/// The call is one statement, so it commits before the answer arrives, with no BEGIN and COMMIT
+/// round trips. Behind a transaction pooler (`pooled`) the connection's statements run in a
+/// transaction that would commit only on release, after the caller has answered the buyer: there
+/// the call is an explicit transaction, committed first.
 pub async fn place(
     pool: &PgPool,
     orders: &[&OrderRequest],
+    pooled: bool,
 ) -> Result<Vec<Result<PlacedAtOnce, StoreError>>, StoreError> {
     let mut call = Call::default();
     for (index, order) in orders.iter().enumerate() {
         call.push(index as i32 + 1, order)?;
     }
-    let found = sqlx::query(PLACE)
-        .bind(&call.shards)
-        .bind(&call.users)
-        .bind(&call.keys)
-        .bind(&call.fingerprints)
-        .bind(&call.order_ids)
-        .bind(&call.created_at)
-        .bind(&call.currencies)
-        .bind(&call.lines)
-        .bind(&call.line_orders)
-        .bind(&call.products)
-        .bind(&call.quantities)
-        .bind(&call.item_ids)
-        .bind(&call.ship_tos)
-        .fetch_all(pool)
-        .await
-        .map_err(from_sqlx)?;
+    if pooled {
+        let mut tx = pool.begin().await.map_err(from_sqlx)?;
+        let found = call.query().fetch_all(&mut *tx).await.map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        return answers(orders, &found);
+    }
+    let found = call.query().fetch_all(pool).await.map_err(from_sqlx)?;
+    answers(orders, &found)
+}
 
+/// Each order's answer from the function's rows.
+fn answers(
+    orders: &[&OrderRequest],
+    found: &[PgRow],
+) -> Result<Vec<Result<PlacedAtOnce, StoreError>>, StoreError> {
     // `ord` is the order's 1-based index in the call.
     let mut by_order: Vec<Vec<&PgRow>> = vec![Vec::new(); orders.len()];
-    for row in &found {
+    for row in found {
         let ord: i32 = rows::get(row, "ord")?;
         usize::try_from(ord - 1)
             .ok()
@@ -86,6 +89,24 @@ struct Call {
 }
 
 impl Call {
+    /// The call of `place_orders_together` with these arguments.
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(PLACE)
+            .bind(&self.shards)
+            .bind(&self.users)
+            .bind(&self.keys)
+            .bind(&self.fingerprints)
+            .bind(&self.order_ids)
+            .bind(&self.created_at)
+            .bind(&self.currencies)
+            .bind(&self.lines)
+            .bind(&self.line_orders)
+            .bind(&self.products)
+            .bind(&self.quantities)
+            .bind(&self.item_ids)
+            .bind(&self.ship_tos)
+    }
+
     fn push(&mut self, index: i32, order: &OrderRequest) -> Result<(), StoreError> {
         // The function finds an order's lines by index and would place an order without any as
         // no order at all; validation never lets one through, and this keeps it that way.
