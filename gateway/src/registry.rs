@@ -14,5 +14,9 @@ pub fn subgraphs() -> Vec<Arc<dyn AnySubgraph>> {
     vec![
         entry::<polygate_session::Sessions>(),
         entry::<polygate_commerce::Commerce>(),
+        entry::<polygate_org::Org>(),
+        entry::<polygate_telemetry::Telemetry>(),
+        entry::<polygate_catalog::Catalog>(),
+        entry::<polygate_search::Search>(),
     ]
 }

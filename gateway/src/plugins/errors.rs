@@ -47,10 +47,18 @@ pub fn stable_code(code: Option<&str>) -> ErrorCode {
     }
 }
 
-/// Replaces `error`'s code with ours (`Internal` when it has none).
+/// Replaces `error`'s code with ours. An error that points into the client's document
+/// (locations, no response path) and has no code of ours is the engine's validation of that
+/// document, coded by the rule it broke (`FieldsOnCorrectType`, …): `BadUserInput`. Any other
+/// unknown or missing code is `Internal`.
 pub fn give_stable_code(error: &mut GraphQLError) {
     let original = error.extensions.code.take();
-    let code = stable_code(original.as_deref());
+    let about_the_document =
+        error.locations.as_ref().is_some_and(|l| !l.is_empty()) && error.path.is_none();
+    let code = match stable_code(original.as_deref()) {
+        ErrorCode::Internal if about_the_document => ErrorCode::BadUserInput,
+        code => code,
+    };
     if original.as_deref() != Some(code.as_str()) {
         tracing::debug!(from = ?original, to = code.as_str(), message = %error.message, "error code mapped");
     }
@@ -60,6 +68,22 @@ pub fn give_stable_code(error: &mut GraphQLError) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_validation_error_is_bad_user_input_and_an_unknown_bare_one_internal() {
+        let mut invalid: GraphQLError = serde_json::from_value(serde_json::json!({
+            "message": "Cannot query field \"nope\" on type \"Query\".",
+            "locations": [{ "line": 1, "column": 3 }],
+            "extensions": { "code": "FieldsOnCorrectType" }
+        }))
+        .unwrap();
+        give_stable_code(&mut invalid);
+        assert_eq!(invalid.extensions.code.as_deref(), Some("BAD_USER_INPUT"));
+        let mut bare: GraphQLError =
+            serde_json::from_value(serde_json::json!({ "message": "boom" })).unwrap();
+        give_stable_code(&mut bare);
+        assert_eq!(bare.extensions.code.as_deref(), Some("INTERNAL"));
+    }
 
     #[test]
     fn our_codes_pass_through() {

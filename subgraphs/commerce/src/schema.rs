@@ -41,9 +41,11 @@ pub use order::{
     OrderItemInput, OrderLineNode, OrderLoader, OrderNode, OrderPage, PlaceOrderInput,
 };
 pub use payment::{PaymentLoader, PaymentNode, PaymentStatusNode};
-pub use product::{ProductLoader, ProductNode, ProductPage, RestockInput, SetPriceInput};
+pub use product::{
+    ProductBySkuLoader, ProductLoader, ProductNode, ProductPage, RestockInput, SetPriceInput,
+};
 pub use query::{Query, UserPage};
-pub use user::{UserLoader, UserNode};
+pub use user::{UserByEmailLoader, UserLoader, UserNode};
 
 pub type CommerceSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -58,7 +60,9 @@ pub fn build(
     provider: Arc<dyn PaymentProvider>,
 ) -> CommerceSchema {
     let users = Batcher::new(UserLoader::new(store.clone()));
+    let users_by_email = Batcher::new(UserByEmailLoader::new(store.clone()));
     let products = Batcher::new(ProductLoader::new(store.clone()));
+    let products_by_sku = Batcher::new(ProductBySkuLoader::new(store.clone()));
     let orders = Batcher::new(OrderLoader::new(store.clone()));
     let payments = Batcher::new(PaymentLoader::new(store.clone()));
     Schema::build(Query, Mutation, EmptySubscription)
@@ -68,7 +72,9 @@ pub fn build(
         .data(lifecycle::Provider(provider))
         .data(hasher)
         .data(users)
+        .data(users_by_email)
         .data(products)
+        .data(products_by_sku)
         .data(orders)
         .data(payments)
         .finish()
@@ -155,19 +161,19 @@ pub(crate) fn reader(ctx: &Context<'_>) -> Option<UserId> {
 }
 
 /// A batch-loader key: what to load and the reader it is loaded for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReadKey<I> {
     pub id: I,
     pub reader: Option<UserId>,
 }
 
 /// The ids of `keys` grouped by reader, one group per store call.
-pub(crate) fn by_reader<I: Copy>(keys: &[ReadKey<I>]) -> Vec<(Option<UserId>, Vec<I>)> {
+pub(crate) fn by_reader<I: Clone>(keys: &[ReadKey<I>]) -> Vec<(Option<UserId>, Vec<I>)> {
     let mut groups: Vec<(Option<UserId>, Vec<I>)> = Vec::new();
     for key in keys {
         match groups.iter_mut().find(|(reader, _)| *reader == key.reader) {
-            Some((_, ids)) => ids.push(key.id),
-            None => groups.push((key.reader, vec![key.id])),
+            Some((_, ids)) => ids.push(key.id.clone()),
+            None => groups.push((key.reader, vec![key.id.clone()])),
         }
     }
     groups

@@ -36,6 +36,18 @@ pub fn check_store(store: &str, schemes: &[&str]) -> Result<(), String> {
     if store == EMBEDDED || schemes.contains(&store) {
         return Ok(());
     }
+    // A list of seed nodes (`redis-cluster://h1:p1,h2:p2`) is not one URL: its scheme decides.
+    if let Some((scheme, rest)) = store.split_once("://")
+        && rest.contains(',')
+    {
+        return match schemes.contains(&scheme) {
+            true => Ok(()),
+            false => Err(format!(
+                "scheme `{scheme}` is not supported here; use `{EMBEDDED}` or one of: {}",
+                schemes.join(", ")
+            )),
+        };
+    }
     let url =
         url::Url::parse(store).map_err(|e| format!("`{}` is not a URL: {e}", redact(store)))?;
     if !schemes.contains(&url.scheme()) {
@@ -379,6 +391,19 @@ mod tests {
                 "subgraphs.x.store"
             ]
         );
+    }
+
+    #[test]
+    fn a_store_is_embedded_a_bare_word_or_a_url_of_an_allowed_scheme() {
+        let schemes = ["redis", "redis-cluster", "memory"];
+        check_store("embedded", &schemes).unwrap();
+        check_store("memory", &schemes).unwrap();
+        check_store("redis://u:secret@cache:6379", &schemes).unwrap();
+        check_store("redis-cluster://a:7000,b:7001,c:7002", &schemes).unwrap();
+        let err = check_store("mysql://u:secret@db/x", &schemes).unwrap_err();
+        assert!(err.contains("mysql") && !err.contains("secret"), "{err}");
+        let err = check_store("postgres://a:1,b:2", &schemes).unwrap_err();
+        assert!(err.contains("postgres"), "{err}");
     }
 
     #[test]

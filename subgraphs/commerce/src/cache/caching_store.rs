@@ -157,6 +157,10 @@ impl CommerceStore for CachingStore {
         self.store.users_by_ids(ids).await
     }
 
+    async fn users_by_emails(&self, emails: &[Email]) -> Result<Vec<User>, StoreError> {
+        self.store.users_by_emails(emails).await
+    }
+
     async fn list_users(&self, first: u32, after: Option<UserId>) -> Result<Vec<User>, StoreError> {
         self.store.list_users(first, after).await
     }

@@ -110,7 +110,7 @@ impl Loader<ReadKey<OrderId>> for PaymentLoader {
         keys: &[ReadKey<OrderId>],
     ) -> Result<HashMap<ReadKey<OrderId>, Vec<Payment>>, StoreError> {
         let mut found: HashMap<ReadKey<OrderId>, Vec<Payment>> =
-            keys.iter().map(|key| (*key, Vec::new())).collect();
+            keys.iter().map(|key| (key.clone(), Vec::new())).collect();
         for (reader, orders) in by_reader(keys) {
             for payment in self.store.payments_of(&orders, reader).await? {
                 let key = ReadKey {

@@ -155,6 +155,57 @@ impl Loader<ReadKey<ProductId>> for ProductLoader {
     }
 }
 
+/// Loads products by SKU (federation's second `Product` key, how catalog and search reference
+/// products) in batches of one `products_by_skus` call per reader.
+pub struct ProductBySkuLoader {
+    store: Arc<dyn CommerceStore>,
+}
+
+impl ProductBySkuLoader {
+    pub fn new(store: Arc<dyn CommerceStore>) -> Self {
+        Self { store }
+    }
+}
+
+impl Loader<ReadKey<Sku>> for ProductBySkuLoader {
+    type Value = Product;
+    type Error = StoreError;
+
+    async fn load(
+        &self,
+        keys: &[ReadKey<Sku>],
+    ) -> Result<HashMap<ReadKey<Sku>, Product>, StoreError> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for (reader, skus) in by_reader(keys) {
+            for product in self.store.products_by_skus(&skus, reader).await? {
+                found.insert(
+                    ReadKey {
+                        id: product.sku.clone(),
+                        reader,
+                    },
+                    product,
+                );
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The product with `sku` through the request's batch loader, read for the viewer.
+pub(crate) async fn load_product_by_sku(
+    ctx: &Context<'_>,
+    sku: Sku,
+) -> Result<Option<ProductNode>> {
+    ctx.data_unchecked::<Batcher<ReadKey<Sku>, ProductBySkuLoader>>()
+        .load_one(ReadKey {
+            id: sku,
+            reader: reader(ctx),
+        })
+        .await
+        .map(|product| product.map(ProductNode::new))
+        .map_err(store_failed)
+}
+
 /// The product with `id` through the request's batch loader, read for the viewer.
 pub(crate) async fn load_product(ctx: &Context<'_>, id: ProductId) -> Result<Option<ProductNode>> {
     load_product_for(ctx, id, reader(ctx)).await

@@ -10,8 +10,9 @@ use polygate_kit::{ErrorCode, Viewer, api_error};
 
 use super::order::{self, OrderNode};
 use super::product::{self, ProductNode, ProductPage};
-use super::user::{UserNode, load_user};
+use super::user::{self, UserNode, load_user};
 use super::{may_see, page_size, parse_id, parse_user_id, signed_in, store, store_failed};
+use crate::domain::{Email, Sku};
 use crate::ids::ProductId;
 
 pub struct Query;
@@ -114,11 +115,39 @@ impl Query {
         load_user(ctx, id).await
     }
 
+    /// Federation: resolves `User` representations by email (how other subgraphs, e.g. org, link
+    /// people to users); batched through the by-email loader. A malformed email is no user.
+    #[graphql(entity)]
+    async fn find_user_by_email(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+    ) -> Result<Option<UserNode>> {
+        match Email::parse(&email) {
+            Ok(email) => user::load_user_by_email(ctx, email).await,
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Federation: resolves `Product` representations; batched through the product loader.
     #[graphql(entity)]
     async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductNode>> {
         let id = parse_id::<ProductId>(&id, "id", "product")?;
         product::load_product(ctx, id).await
+    }
+
+    /// Federation: resolves `Product` representations by SKU (how catalog and search reference
+    /// products); batched through the by-SKU loader. A malformed SKU is no product.
+    #[graphql(entity)]
+    async fn find_product_by_sku(
+        &self,
+        ctx: &Context<'_>,
+        sku: String,
+    ) -> Result<Option<ProductNode>> {
+        match Sku::parse(&sku) {
+            Ok(sku) => product::load_product_by_sku(ctx, sku).await,
+            Err(_) => Ok(None),
+        }
     }
 
     /// Federation: resolves `Order` representations for their buyer or staff only; batched

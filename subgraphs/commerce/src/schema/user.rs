@@ -17,7 +17,7 @@ use polygate_kit::{ErrorCode, Viewer, api_error};
 use super::address::{self, AddressNode};
 use super::order::{self, OrderPage};
 use super::{may_see, store_failed};
-use crate::domain::User;
+use crate::domain::{Email, User};
 use crate::ids::UserId;
 use crate::store::{CommerceStore, StoreError};
 
@@ -128,6 +128,40 @@ impl Loader<UserId> for UserLoader {
         let users = self.store.users_by_ids(keys).await?;
         Ok(users.into_iter().map(|u| (u.id, u)).collect())
     }
+}
+
+/// Loads users by email (federation's second `User` key) in batches of one `users_by_emails`
+/// call.
+pub struct UserByEmailLoader {
+    store: Arc<dyn CommerceStore>,
+}
+
+impl UserByEmailLoader {
+    pub fn new(store: Arc<dyn CommerceStore>) -> Self {
+        Self { store }
+    }
+}
+
+impl Loader<Email> for UserByEmailLoader {
+    type Value = User;
+    type Error = StoreError;
+
+    async fn load(&self, keys: &[Email]) -> Result<HashMap<Email, User>, StoreError> {
+        let users = self.store.users_by_emails(keys).await?;
+        Ok(users.into_iter().map(|u| (u.email.clone(), u)).collect())
+    }
+}
+
+/// The user with `email` through the request's batch loader.
+pub(crate) async fn load_user_by_email(
+    ctx: &Context<'_>,
+    email: Email,
+) -> Result<Option<UserNode>> {
+    ctx.data_unchecked::<Batcher<Email, UserByEmailLoader>>()
+        .load_one(email)
+        .await
+        .map(|user| user.map(UserNode::new))
+        .map_err(store_failed)
 }
 
 /// The user with `id` through the request's batch loader.

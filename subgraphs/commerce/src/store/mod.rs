@@ -72,6 +72,9 @@ pub trait CommerceStore: Send + Sync {
     async fn user_by_email(&self, email: &Email) -> Result<Option<UserWithHash>, StoreError>;
     /// The users among `ids` that exist, in any order, in one query per database.
     async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
+    /// The users among `emails` that exist, in any order: the owners in one query, then their
+    /// rows as [`users_by_ids`](Self::users_by_ids) reads them.
+    async fn users_by_emails(&self, emails: &[Email]) -> Result<Vec<User>, StoreError>;
     /// Up to `first` users with ids greater than `after`, ordered by id.
     async fn list_users(&self, first: u32, after: Option<UserId>) -> Result<Vec<User>, StoreError>;
 

@@ -57,7 +57,7 @@ pub use simultaneous::{
 pub use users::{
     create_then_find_by_email, duplicate_email_is_a_conflict,
     list_users_pages_without_gaps_or_duplicates, ping_succeeds,
-    users_by_ids_returns_exactly_the_asked_users,
+    users_by_emails_returns_exactly_the_asked_users, users_by_ids_returns_exactly_the_asked_users,
 };
 
 /// Calls `$callback!` with the name of every check, so each adapter's test file turns the same
@@ -70,6 +70,7 @@ macro_rules! commerce_store_checks {
             create_then_find_by_email,
             duplicate_email_is_a_conflict,
             users_by_ids_returns_exactly_the_asked_users,
+            users_by_emails_returns_exactly_the_asked_users,
             list_users_pages_without_gaps_or_duplicates,
             ping_succeeds,
             products_round_trip_by_id_and_sku,
@@ -111,6 +112,7 @@ pub async fn run_all(store: &dyn CommerceStore) {
     create_then_find_by_email(store).await;
     duplicate_email_is_a_conflict(store).await;
     users_by_ids_returns_exactly_the_asked_users(store).await;
+    users_by_emails_returns_exactly_the_asked_users(store).await;
     list_users_pages_without_gaps_or_duplicates(store).await;
 
     products_round_trip_by_id_and_sku(store).await;

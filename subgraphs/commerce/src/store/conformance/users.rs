@@ -63,6 +63,32 @@ pub async fn users_by_ids_returns_exactly_the_asked_users(store: &dyn CommerceSt
     assert!(store.users_by_ids(&[unknown]).await.unwrap().is_empty());
 }
 
+/// `users_by_emails` returns exactly the users whose emails were asked, in any order, whatever
+/// the case the email was asked in.
+pub async fn users_by_emails_returns_exactly_the_asked_users(store: &dyn CommerceStore) {
+    let mut users = Vec::new();
+    for _ in 0..3 {
+        users.push(create_user(store, "emails").await);
+    }
+    let unknown = Email::parse("nobody-ever@example.com").unwrap();
+    let shouted = Email::parse(&users[2].email.as_str().to_uppercase()).unwrap();
+    let asked = [
+        users[0].email.clone(),
+        unknown.clone(),
+        shouted,
+        users[0].email.clone(),
+    ];
+    let found = store.users_by_emails(&asked).await.unwrap();
+    let found_ids: HashSet<UserId> = found.iter().map(|u| u.id).collect();
+    assert_eq!(found.len(), 2, "each existing user once: {found:?}");
+    assert_eq!(found_ids, HashSet::from([users[0].id, users[2].id]));
+    for user in &found {
+        assert!(users.contains(user), "{user:?} comes back unchanged");
+    }
+    assert!(store.users_by_emails(&[]).await.unwrap().is_empty());
+    assert!(store.users_by_emails(&[unknown]).await.unwrap().is_empty());
+}
+
 /// Walking `list_users` page by page visits every user once, in id order.
 pub async fn list_users_pages_without_gaps_or_duplicates(store: &dyn CommerceStore) {
     let mut created = HashSet::new();

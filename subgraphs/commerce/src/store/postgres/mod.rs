@@ -323,6 +323,25 @@ impl CommerceStore for PostgresStore {
         .await
     }
 
+    async fn users_by_emails(&self, emails: &[Email]) -> Result<Vec<User>, StoreError> {
+        instrumented_batch(ENGINE, "users_by_emails", emails, async {
+            let owners = users::claimed_by_any(self.catalog(), emails).await?;
+            let groups = self.by_database(&owners, UserId::shard);
+            let found = try_join_all(groups.into_iter().map(|(home, group)| async move {
+                let raw: Vec<i64> = group.iter().map(|id| id.as_i64()).collect();
+                users::by_ids(&self.databases[home].primary, &raw).await
+            }))
+            .await?;
+            // A claim whose user row has another email is a sign-up still in progress.
+            Ok(found
+                .into_iter()
+                .flatten()
+                .filter(|u| emails.contains(&u.email))
+                .collect())
+        })
+        .await
+    }
+
     async fn list_users(&self, first: u32, after: Option<UserId>) -> Result<Vec<User>, StoreError> {
         instrumented(ENGINE, "list_users", async {
             // Scatter-gather, bounded: each database returns at most `first` rows after the

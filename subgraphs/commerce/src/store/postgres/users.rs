@@ -106,6 +106,17 @@ pub async fn claimed_by(catalog: &PgPool, email: &Email) -> Result<Option<UserId
     id.map(rows::user_id).transpose()
 }
 
+/// The users that claimed any of `emails`, in one query on the catalog database.
+pub async fn claimed_by_any(catalog: &PgPool, emails: &[Email]) -> Result<Vec<UserId>, StoreError> {
+    let emails: Vec<&str> = emails.iter().map(Email::as_str).collect();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM user_emails WHERE email = ANY($1)")
+        .bind(&emails)
+        .fetch_all(catalog)
+        .await
+        .map_err(from_sqlx)?;
+    ids.into_iter().map(rows::user_id).collect()
+}
+
 pub async fn insert(shard_db: &PgPool, new: &NewUser) -> Result<User, StoreError> {
     let mut tx = shard_db.begin().await.map_err(from_sqlx)?;
     fence(&mut tx, new.id.shard()).await?;

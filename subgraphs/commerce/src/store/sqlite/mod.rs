@@ -107,6 +107,16 @@ impl CommerceStore for SqliteStore {
         instrumented_batch(ENGINE, "users_by_ids", ids, users::users_by_ids(self, ids)).await
     }
 
+    async fn users_by_emails(&self, emails: &[Email]) -> Result<Vec<User>, StoreError> {
+        instrumented_batch(
+            ENGINE,
+            "users_by_emails",
+            emails,
+            users::users_by_emails(self, emails),
+        )
+        .await
+    }
+
     async fn list_users(&self, first: u32, after: Option<UserId>) -> Result<Vec<User>, StoreError> {
         instrumented(ENGINE, "list_users", users::list_users(self, first, after)).await
     }

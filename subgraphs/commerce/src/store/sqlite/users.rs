@@ -89,6 +89,22 @@ pub(super) async fn users_by_ids(
     users_from_rows(&rows)
 }
 
+pub(super) async fn users_by_emails(
+    store: &SqliteStore,
+    emails: &[Email],
+) -> Result<Vec<User>, StoreError> {
+    let json = json_array(emails.iter().map(Email::as_str))?;
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(email) IN (SELECT value FROM json_each(?))"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(&json)
+        .fetch_all(&store.pool)
+        .await
+        .map_err(from_sqlx)?;
+    users_from_rows(&rows)
+}
+
 pub(super) async fn list_users(
     store: &SqliteStore,
     first: u32,

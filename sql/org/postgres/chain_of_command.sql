@@ -1,0 +1,11 @@
+-- Employee $1's managers up to the root, nearest first: a recursive walk up the primary key.
+WITH RECURSIVE up (id, hops) AS (
+    SELECT manager_id, 1 FROM org_employees WHERE id = $1 AND manager_id IS NOT NULL
+    UNION ALL
+    SELECT e.manager_id, up.hops + 1
+    FROM org_employees e JOIN up ON e.id = up.id
+    WHERE e.manager_id IS NOT NULL AND up.hops < 64
+)
+SELECT e.id, e.name, e.email, e.title, e.department_id, e.role
+FROM up JOIN org_employees e ON e.id = up.id
+ORDER BY up.hops

@@ -1,0 +1,7 @@
+-- Readings of one metric above a threshold: TSBS high-cpu (all hosts, or some).
+-- $1 from, $2 to, $3 threshold, $4 host ids (int4[]), $5 row limit.
+SELECT host_id, time, {column}
+FROM {table}
+WHERE time >= $1 AND time < $2 AND {column} > $3 {hosts}
+ORDER BY time, host_id
+LIMIT $5
