@@ -1,5 +1,5 @@
 //! `polygate-commerce`: the kit's standalone runner for the commerce subgraph (`serve`,
-//! `schema`), plus the commands that work on the store itself (`generate`, `maintain`,
+//! `schema`), plus the commands that work on the store itself (`generate`, `maintain`, `sweep`,
 //! `move-shard`). Everything reads `[subgraphs.commerce]` from polygate.toml (`--config`) and
 //! `POLYGATE_SUBGRAPHS__COMMERCE__*`, as the gateway does.
 //!
@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use polygate_commerce::orders::{SweepReport, sweep};
 use polygate_commerce::store::postgres::MAP_REFRESH;
 use polygate_commerce::store::postgres::shard_move::{move_shard, purge_moved_shard};
 use polygate_commerce::upkeep::run_pass;
@@ -64,6 +65,18 @@ enum Command {
         /// planned import ahead of time.
         #[arg(long)]
         as_of: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Finish every order request left half done (placing, cancelling, shipping) now, then check
+    /// the stock counters: what the in-process sweeper does every `sweep_every_secs`, run once
+    /// by hand — after restoring databases to a moment, before traffic returns (README,
+    /// "Restoring several databases to one moment"). Exits non-zero if the counters drifted.
+    Sweep {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Only requests unfinished for longer than this (0: all of them; right after a restore
+        /// nothing else is running, so nothing is racing the sweep).
+        #[arg(long, default_value_t = 0)]
+        grace_secs: u64,
     },
     /// Move one logical shard (0..256) to the shard database NAME (a key of
     /// `[subgraphs.commerce.shards]`, or `main`): fence, copy, switch the map.
@@ -156,6 +169,39 @@ async fn run(command: Command) -> anyhow::Result<()> {
             anyhow::ensure!(
                 report.drift_rows == 0,
                 "inventory.reserved disagrees with the held reservations"
+            );
+            Ok(())
+        }
+        Command::Sweep { config, grace_secs } => {
+            polygate_kit::telemetry::init();
+            let (settings, data_dir) = load_settings(&config)?;
+            let opened = polygate_commerce::open(&settings.store_settings(&data_dir)).await?;
+            let grace = Duration::from_secs(grace_secs);
+            let mut total = SweepReport::default();
+            // One sweep finishes at most a batch per database; go on until one finds nothing.
+            // Bounded: a request the sweep cannot finish (it errs) stops the command instead.
+            for _ in 0..10_000 {
+                let r = sweep(opened.store.as_ref(), grace).await?;
+                if r == SweepReport::default() {
+                    break;
+                }
+                total.placed += r.placed;
+                total.rejected += r.rejected;
+                total.released += r.released;
+                total.shipped += r.shipped;
+            }
+            println!(
+                "finished {} placings ({} refused), {} releases, {} shipments",
+                total.placed + total.rejected,
+                total.rejected,
+                total.released,
+                total.shipped
+            );
+            let drift = opened.store.inventory_drift().await?;
+            println!("{} stock rows drifted", drift.len());
+            anyhow::ensure!(
+                drift.is_empty(),
+                "inventory.reserved disagrees with the held reservations: {drift:?}"
             );
             Ok(())
         }
