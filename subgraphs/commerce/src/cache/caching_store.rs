@@ -429,6 +429,10 @@ impl CommerceStore for CachingStore {
             .await
     }
 
+    async fn stock_held_without_request(&self, limit: u32) -> Result<Vec<OrderId>, StoreError> {
+        self.store.stock_held_without_request(limit).await
+    }
+
     async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError> {
         self.store.inventory_drift().await
     }

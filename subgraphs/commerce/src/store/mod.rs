@@ -214,6 +214,12 @@ pub trait CommerceStore: Send + Sync {
         as_of: DateTime<Utc>,
         batch: u32,
     ) -> Result<ArchiveReport, StoreError>;
+    /// Orders that hold stock (held reservations, catalog) but have no order request on their
+    /// shard, live or archived; at most `limit`. A running system never has one (the request is
+    /// written before the stock is held, in an earlier transaction or the same one); restoring
+    /// the catalog to a later moment than a shard does. After a restore, `release_stock` gives
+    /// their stock back (`polygate-commerce sweep`).
+    async fn stock_held_without_request(&self, limit: u32) -> Result<Vec<OrderId>, StoreError>;
     /// Stock rows whose `reserved` is not the total of their held reservations (catalog).
     /// Expected empty; anything else is a bug to investigate, never to paper over.
     async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError>;

@@ -40,6 +40,7 @@ mod fulfilment;
 mod gathering;
 pub mod monitoring;
 mod orders;
+mod orphans;
 mod payments;
 mod replica;
 mod rows;
@@ -724,6 +725,33 @@ impl CommerceStore for PostgresStore {
             let mut total = ArchiveReport::default();
             moved.into_iter().for_each(|r| total.add(r));
             Ok(total)
+        })
+        .await
+    }
+
+    async fn stock_held_without_request(&self, limit: u32) -> Result<Vec<OrderId>, StoreError> {
+        instrumented(ENGINE, "stock_held_without_request", async {
+            let mut found = Vec::new();
+            let mut after: Option<OrderId> = None;
+            // Page through the orders holding stock (catalog), asking each page's shards which
+            // have a request; bounded by the held reservations, which are finite and indexed.
+            loop {
+                let page = orphans::holding_stock(self.catalog(), after, orphans::PAGE).await?;
+                let Some(last) = page.last().copied() else {
+                    break;
+                };
+                for (home, group) in self.by_database(&page, OrderId::shard) {
+                    let known =
+                        orphans::with_request(&self.databases[home].primary, &group).await?;
+                    found.extend(group.into_iter().filter(|id| !known.contains(id)));
+                }
+                if found.len() >= limit as usize || page.len() < orphans::PAGE as usize {
+                    break;
+                }
+                after = Some(last);
+            }
+            found.truncate(limit as usize);
+            Ok(found)
         })
         .await
     }

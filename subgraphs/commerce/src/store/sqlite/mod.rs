@@ -319,6 +319,28 @@ impl CommerceStore for SqliteStore {
         instrumented(ENGINE, "archive_settled", call).await
     }
 
+    async fn stock_held_without_request(&self, limit: u32) -> Result<Vec<OrderId>, StoreError> {
+        instrumented(ENGINE, "stock_held_without_request", async {
+            // One file holds both tables, so one query (a restore of the file is one moment).
+            let raw: Vec<i64> = sqlx::query_scalar(
+                "SELECT DISTINCT r.order_id FROM stock_reservations r
+                 WHERE r.state = 'held'
+                   AND NOT EXISTS (SELECT 1 FROM order_requests q WHERE q.order_id = r.order_id)
+                   AND NOT EXISTS (SELECT 1 FROM order_requests_archive a
+                                   WHERE a.order_id = r.order_id)
+                 ORDER BY r.order_id LIMIT ?",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+            raw.into_iter()
+                .map(|id| OrderId::from_i64(id).ok_or_else(|| corrupt(format!("order id {id}"))))
+                .collect()
+        })
+        .await
+    }
+
     async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError> {
         instrumented(ENGINE, "inventory_drift", catalog::inventory_drift(self)).await
     }
