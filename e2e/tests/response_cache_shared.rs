@@ -69,8 +69,9 @@ async fn an_entry_stored_by_one_instance_serves_the_other_and_a_mutation_on_one_
 
     let (stored, body) = cache_status(&b_url, MUG).await;
     assert_eq!(stored.as_deref(), Some("miss"), "{body}");
-    // The write to Redis happens beside the response: allow it a moment.
-    let deadline = Instant::now() + Duration::from_secs(2);
+    // The write to Redis happens beside the response: allow it a moment (generous: CI runs
+    // this beside other test binaries on two cores; the bound proves delivery, not speed).
+    let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (status, from_a) = cache_status(&a_url, MUG).await;
         if status.as_deref() == Some("hit") {
@@ -114,8 +115,8 @@ async fn an_entry_stored_by_one_instance_serves_the_other_and_a_mutation_on_one_
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "B still served the dropped entry after 1 s: {from_b}"
+            started.elapsed() < Duration::from_secs(10),
+            "B still served the dropped entry after 10 s: {from_b}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
