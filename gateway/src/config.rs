@@ -418,8 +418,14 @@ mod tests {
         let example = load(text, &[]).expect("the example parses");
         let defaults = Config::embedded(&crate::registry::subgraphs());
         assert_eq!(
-            format!("{:?}{:?}{:?}", example.server, example.limits, example.cache),
-            format!("{:?}{:?}{:?}", defaults.server, defaults.limits, defaults.cache)
+            format!(
+                "{:?}{:?}{:?}",
+                example.server, example.limits, example.cache
+            ),
+            format!(
+                "{:?}{:?}{:?}",
+                defaults.server, defaults.limits, defaults.cache
+            )
         );
         for (documented, default) in example.subgraphs.iter().zip(&defaults.subgraphs) {
             let name = documented.name();
