@@ -29,8 +29,13 @@ pub struct Sessions;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionSettings {
-    /// `embedded` (an in-process TTL cache), `redis://…` or `redis-cluster://h1:p1,h2:p2,…`.
+    /// `embedded` (an in-process TTL cache), `redis://…` or `redis-cluster://h1:p1,h2:p2,…`;
+    /// over TLS (ElastiCache with encryption in transit) `rediss://…` or
+    /// `rediss-cluster://h1:p1,…`.
     pub store: String,
+    /// With a `rediss://` store: a PEM file of the CA(s) the server's certificate must chain to,
+    /// trusted instead of the compiled-in public roots; empty = the public roots (ElastiCache).
+    pub redis_tls_ca_file: String,
     /// A session not used for this long ends (sliding).
     pub idle_timeout_secs: u64,
     /// A session ends this long after sign-in at the latest.
@@ -48,6 +53,7 @@ impl Default for SessionSettings {
     fn default() -> Self {
         Self {
             store: EMBEDDED.to_owned(),
+            redis_tls_ca_file: String::new(),
             idle_timeout_secs: 30 * 60,
             absolute_lifetime_secs: 12 * 60 * 60,
             validation_cache_ms: 1_000,
@@ -74,6 +80,14 @@ impl SessionSettings {
         (!ttl.is_zero()).then_some(ttl)
     }
 
+    /// The Redis connection options these settings name (reads the CA file).
+    pub fn redis_options(&self) -> std::io::Result<crate::store::redis::RedisOptions> {
+        match self.redis_tls_ca_file.trim() {
+            "" => Ok(crate::store::redis::RedisOptions::default()),
+            path => crate::store::redis::RedisOptions::with_ca_file(std::path::Path::new(path)),
+        }
+    }
+
     fn store_url(&self) -> &str {
         if self.store == EMBEDDED {
             "memory"
@@ -95,12 +109,22 @@ impl Subgraph for Sessions {
     }
 
     fn validate(settings: &SessionSettings, remote: bool) -> Result<(), SettingsError> {
-        check_store(&settings.store, &["redis", "redis-cluster", "memory"])
-            .map_err(|m| SettingsError::new("store", m))?;
+        check_store(
+            &settings.store,
+            &[
+                "redis",
+                "redis-cluster",
+                "rediss",
+                "rediss-cluster",
+                "memory",
+            ],
+        )
+        .map_err(|m| SettingsError::new("store", m))?;
         if remote && matches!(settings.store_url(), "memory") {
             return Err(SettingsError::new(
                 "store",
-                "must be a shared store (redis:// or redis-cluster://) when subgraphs.session.url \
+                "must be a shared store (redis://, rediss://, redis-cluster:// or \
+                 rediss-cluster://) when subgraphs.session.url \
                  is set: the gateway checks tokens in the same store the session service writes",
             ));
         }
@@ -128,7 +152,14 @@ impl Subgraph for Sessions {
 
     async fn open(settings: &SessionSettings, ctx: OpenContext) -> anyhow::Result<Opened> {
         let url = settings.store_url();
-        let raw = crate::connect(url, settings.policy())
+        let options = settings.redis_options().map_err(|e| {
+            OpenError::at(
+                "redis_tls_ca_file",
+                format!("cannot read `{}`", settings.redis_tls_ca_file),
+                e,
+            )
+        })?;
+        let raw = crate::connect_with(url, settings.policy(), &options)
             .await
             .map_err(|e| OpenError::at("store", format!("cannot open `{}`", redact(url)), e))?;
         let probe = crate::probe(raw.clone());
@@ -153,7 +184,7 @@ impl Subgraph for Sessions {
         // A gateway that only checks tokens in the store leaves its health to the service.
         if ctx.placement != Placement::Remote && settings.redis_health_interval_secs > 0 {
             let every = Duration::from_secs(settings.redis_health_interval_secs);
-            if let Some(health) = crate::store::redis::health::task(url, every)? {
+            if let Some(health) = crate::store::redis::health::task(url, every, &options)? {
                 tasks.push(BackgroundTask::new("session/redis-health", health));
             }
         }
@@ -199,6 +230,22 @@ mod tests {
             ..SessionSettings::default()
         };
         assert_eq!(off.validation_cache_ttl(), None);
+    }
+
+    #[test]
+    fn tls_stores_standalone_and_cluster_are_accepted() {
+        for store in [
+            "rediss://cache.example.com:6379",
+            "rediss://user:secret@cache.example.com:6379/0",
+            "rediss-cluster://cfg.cache.example.com:6379",
+            "rediss-cluster://u:p@node-1:6379,node-2:6379",
+        ] {
+            let settings = SessionSettings {
+                store: store.into(),
+                ..SessionSettings::default()
+            };
+            Sessions::validate(&settings, true).unwrap_or_else(|e| panic!("{store}: {e}"));
+        }
     }
 
     #[test]
