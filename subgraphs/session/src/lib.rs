@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 
 pub mod auth;
+pub mod iam;
 pub mod schema;
 pub mod store;
 pub mod subgraph;

@@ -13,12 +13,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use polygate_kit::auth::{RateLimiter, SessionIssuer, TokenVerifier};
 use polygate_kit::config::{EMBEDDED, check_store, redact};
+use polygate_kit::redis::CLUSTER_TLS_SCHEME;
+use polygate_kit::secret::aws::AwsSecretsManager;
+use polygate_kit::secret::{Secret, SecretResolver};
 use polygate_kit::{
     BackgroundTask, OpenContext, OpenError, Opened, Placement, SettingsError, Subgraph,
     SubgraphSchema,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::iam::{IamAuth, IamSettings};
+use crate::store::redis::RedisOptions;
 use crate::validation_cache::{CachingVerifier, EvictingStore, MAX_ENTRIES, ValidationCache};
 use crate::{SessionAuth, SessionPolicy, SessionStore};
 
@@ -36,6 +41,18 @@ pub struct SessionSettings {
     /// With a `rediss://` store: a PEM file of the CA(s) the server's certificate must chain to,
     /// trusted instead of the compiled-in public roots; empty = the public roots (ElastiCache).
     pub redis_tls_ca_file: String,
+    /// The Redis ACL user, instead of the one in the URL: a literal or
+    /// `{ aws_secret = "arn:…", key = "username" }` (AWS Secrets Manager, read at open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_username: Option<Secret>,
+    /// The Redis password, instead of the one in the URL: a literal or
+    /// `{ aws_secret = "arn:…", key = "password" }` (AWS Secrets Manager, read at open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_password: Option<Secret>,
+    /// ElastiCache IAM authentication (`{ user, cache, region, serverless }`): tokens signed with
+    /// the default AWS credential chain replace the password. Needs a `rediss://` store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_iam: Option<IamSettings>,
     /// A session not used for this long ends (sliding).
     pub idle_timeout_secs: u64,
     /// A session ends this long after sign-in at the latest.
@@ -54,6 +71,9 @@ impl Default for SessionSettings {
         Self {
             store: EMBEDDED.to_owned(),
             redis_tls_ca_file: String::new(),
+            redis_username: None,
+            redis_password: None,
+            redis_iam: None,
             idle_timeout_secs: 30 * 60,
             absolute_lifetime_secs: 12 * 60 * 60,
             validation_cache_ms: 1_000,
@@ -80,12 +100,41 @@ impl SessionSettings {
         (!ttl.is_zero()).then_some(ttl)
     }
 
-    /// The Redis connection options these settings name (reads the CA file).
-    pub fn redis_options(&self) -> std::io::Result<crate::store::redis::RedisOptions> {
-        match self.redis_tls_ca_file.trim() {
-            "" => Ok(crate::store::redis::RedisOptions::default()),
-            path => crate::store::redis::RedisOptions::with_ca_file(std::path::Path::new(path)),
+    /// The Redis connection options these settings name: reads the CA file, resolves secret
+    /// references (AWS Secrets Manager, only when one is used) and sets up IAM auth.
+    pub async fn redis_options(&self) -> anyhow::Result<RedisOptions> {
+        let mut options = match self.redis_tls_ca_file.trim() {
+            "" => RedisOptions::default(),
+            path => RedisOptions::with_ca_file(std::path::Path::new(path)).map_err(|e| {
+                OpenError::at("redis_tls_ca_file", format!("cannot read `{path}`"), e)
+            })?,
+        };
+        let secrets = [&self.redis_username, &self.redis_password];
+        if secrets
+            .iter()
+            .any(|s| s.as_ref().is_some_and(Secret::is_reference))
+        {
+            self.resolve_credentials(&mut options, &AwsSecretsManager::from_env().await)
+                .await?;
+        } else {
+            options.username = self.redis_username.as_ref().map(literal);
+            options.password = self.redis_password.as_ref().map(literal);
         }
+        if let Some(iam) = &self.redis_iam {
+            options.iam = Some(IamAuth::from_env(iam.clone()).await?);
+        }
+        Ok(options)
+    }
+
+    /// Sets `options`' user and password from these settings, references read from `resolver`.
+    pub async fn resolve_credentials(
+        &self,
+        options: &mut RedisOptions,
+        resolver: &dyn SecretResolver,
+    ) -> anyhow::Result<()> {
+        options.username = resolve("redis_username", &self.redis_username, resolver).await?;
+        options.password = resolve("redis_password", &self.redis_password, resolver).await?;
+        Ok(())
     }
 
     fn store_url(&self) -> &str {
@@ -94,6 +143,28 @@ impl SessionSettings {
         } else {
             &self.store
         }
+    }
+}
+
+async fn resolve(
+    key: &str,
+    secret: &Option<Secret>,
+    resolver: &dyn SecretResolver,
+) -> anyhow::Result<Option<String>> {
+    let Some(secret) = secret else {
+        return Ok(None);
+    };
+    let value = secret
+        .resolve(resolver)
+        .await
+        .map_err(|e| OpenError::at(key, "cannot read the secret", e))?;
+    Ok(Some(value))
+}
+
+fn literal(secret: &Secret) -> String {
+    match secret {
+        Secret::Value(value) => value.clone(),
+        Secret::Aws(_) => unreachable!("references are resolved"),
     }
 }
 
@@ -128,6 +199,33 @@ impl Subgraph for Sessions {
                  is set: the gateway checks tokens in the same store the session service writes",
             ));
         }
+        for (key, secret) in [
+            ("redis_username", &settings.redis_username),
+            ("redis_password", &settings.redis_password),
+        ] {
+            if let Some(secret) = secret {
+                secret.check().map_err(|m| SettingsError::new(key, m))?;
+            }
+        }
+        if let Some(iam) = &settings.redis_iam {
+            iam.check()
+                .map_err(|(key, m)| SettingsError::new(format!("redis_iam.{key}"), m))?;
+            if !settings.store.starts_with("rediss://")
+                && !settings.store.starts_with(CLUSTER_TLS_SCHEME)
+            {
+                return Err(SettingsError::new(
+                    "redis_iam",
+                    "ElastiCache IAM authentication needs TLS: use a rediss:// or \
+                     rediss-cluster:// store",
+                ));
+            }
+            if settings.redis_password.is_some() {
+                return Err(SettingsError::new(
+                    "redis_password",
+                    "set either redis_password or redis_iam, not both",
+                ));
+            }
+        }
         for (key, secs) in [
             ("idle_timeout_secs", settings.idle_timeout_secs),
             ("absolute_lifetime_secs", settings.absolute_lifetime_secs),
@@ -152,13 +250,7 @@ impl Subgraph for Sessions {
 
     async fn open(settings: &SessionSettings, ctx: OpenContext) -> anyhow::Result<Opened> {
         let url = settings.store_url();
-        let options = settings.redis_options().map_err(|e| {
-            OpenError::at(
-                "redis_tls_ca_file",
-                format!("cannot read `{}`", settings.redis_tls_ca_file),
-                e,
-            )
-        })?;
+        let options = settings.redis_options().await?;
         let raw = crate::connect_with(url, settings.policy(), &options)
             .await
             .map_err(|e| OpenError::at("store", format!("cannot open `{}`", redact(url)), e))?;
@@ -246,6 +338,41 @@ mod tests {
             };
             Sessions::validate(&settings, true).unwrap_or_else(|e| panic!("{store}: {e}"));
         }
+    }
+
+    #[test]
+    fn secrets_and_iam_settings_are_checked_by_their_key() {
+        let text = r#"
+            store = "rediss://master.polygate-sessions.abc.euw1.cache.amazonaws.com:6379"
+            redis_username = "polygate-session"
+            redis_iam = { user = "polygate-session", cache = "polygate-sessions", region = "eu-west-1" }
+        "#;
+        let settings: SessionSettings = toml::from_str(text).unwrap();
+        Sessions::validate(&settings, true).unwrap();
+        let plain = SessionSettings {
+            store: "redis://cache:6379".into(),
+            ..settings.clone()
+        };
+        assert_eq!(
+            Sessions::validate(&plain, true).unwrap_err().key,
+            "redis_iam"
+        );
+        let both = SessionSettings {
+            redis_password: Some(Secret::Value("x".into())),
+            ..settings.clone()
+        };
+        assert_eq!(
+            Sessions::validate(&both, true).unwrap_err().key,
+            "redis_password"
+        );
+        let bad_arn: SessionSettings = toml::from_str(
+            r#"redis_password = { aws_secret = "arn:aws:ssm:eu-west-1:123456789012:parameter/x" }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Sessions::validate(&bad_arn, false).unwrap_err().key,
+            "redis_password"
+        );
     }
 
     #[test]

@@ -376,8 +376,8 @@ impl RedisHealth {
         }
     }
 
-    /// A client for one node, over TLS when the store URL says so.
-    fn client(&self, node: &str) -> redis::RedisResult<Client> {
+    /// A client for one node (over TLS when the store URL says so) and its connection settings.
+    fn client(&self, node: &str) -> redis::RedisResult<(Client, AsyncConnectionConfig)> {
         let info = match &self.topology {
             Topology::Standalone(info) => info.clone(),
             Topology::Cluster { settings, tls, .. } => {
@@ -387,7 +387,10 @@ impl RedisHealth {
                     .set_redis_settings(settings.clone())
             }
         };
-        self.options.client(info)
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(NODE_TIMEOUT))
+            .set_response_timeout(Some(NODE_TIMEOUT));
+        Ok((self.options.client(info)?, self.options.connection(config)))
     }
 
     /// Sets this round's series, moves the counters, and removes the series not set again.
@@ -427,22 +430,20 @@ fn invalid(message: &str) -> StoreError {
 
 async fn connect(
     conn: Option<MultiplexedConnection>,
-    client: redis::RedisResult<Client>,
+    client: redis::RedisResult<(Client, AsyncConnectionConfig)>,
 ) -> redis::RedisResult<MultiplexedConnection> {
     if let Some(conn) = conn {
         return Ok(conn);
     }
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(NODE_TIMEOUT))
-        .set_response_timeout(Some(NODE_TIMEOUT));
-    client?
+    let (client, config) = client?;
+    client
         .get_multiplexed_async_connection_with_config(&config)
         .await
 }
 
 async fn cluster_view(
     conn: Option<MultiplexedConnection>,
-    client: redis::RedisResult<Client>,
+    client: redis::RedisResult<(Client, AsyncConnectionConfig)>,
 ) -> redis::RedisResult<(MultiplexedConnection, String)> {
     let mut conn = connect(conn, client).await?;
     let text: String = redis::cmd("CLUSTER")
@@ -455,7 +456,7 @@ async fn cluster_view(
 /// `INFO`, and `CLUSTER INFO` on a cluster, of one node.
 async fn read_node(
     conn: Option<MultiplexedConnection>,
-    client: redis::RedisResult<Client>,
+    client: redis::RedisResult<(Client, AsyncConnectionConfig)>,
     cluster: bool,
 ) -> redis::RedisResult<(MultiplexedConnection, Info, Option<Info>)> {
     let mut conn = connect(conn, client).await?;

@@ -336,7 +336,7 @@ async fn open(url: &str, options: &RedisOptions) -> Result<Connection, StoreErro
         .set_connection_timeout(Some(CALL_TIMEOUT))
         .set_response_timeout(Some(CALL_TIMEOUT))
         .set_number_of_retries(2);
-    let conn = ConnectionManager::new_with_config(client, config)
+    let conn = ConnectionManager::new_with_config(client, options.manager(config))
         .await
         .map_err(unavailable)?;
     Ok(Connection::Standalone(conn))
