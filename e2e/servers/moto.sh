@@ -14,8 +14,10 @@ DIR="$SERVERS_DIR/moto-$PORT"
 
 case "${1:-}" in
   start)
+    ensure_packages curl
     if [ ! -x "$VENV/bin/moto_server" ]; then
-      command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
+      command -v python3 >/dev/null || ensure_packages python3
+      python3 -m venv --help >/dev/null 2>&1 || ensure_packages python3-venv
       echo "installing moto[server]==$VERSION into $VENV" >&2
       python3 -m venv "$VENV"
       "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$VERSION" >&2
