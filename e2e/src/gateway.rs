@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use polygate_kit::testing::ScratchDir;
+
 use crate::process::{Service, free_port};
 
 /// A fresh data folder under the system temp dir, removed by the OS's temp cleaning.
@@ -15,16 +17,22 @@ pub fn temp_data_dir(label: &str) -> PathBuf {
 /// `polygate serve` with every subgraph embedded and in-process, plus `extra_env`.
 pub async fn embedded_gateway(extra_env: &[(&str, String)]) -> anyhow::Result<Service> {
     let port = free_port();
+    // Seeded, the six embedded stores take about 90 MB: removed when the gateway is dropped.
+    let data = ScratchDir::new("gw");
     let mut env = vec![
         ("POLYGATE_SERVER__LISTEN", format!("127.0.0.1:{port}")),
         (
             "POLYGATE_SERVER__DATA_DIR",
-            temp_data_dir("gw").display().to_string(),
+            data.path().display().to_string(),
         ),
         ("RUST_LOG", "warn".to_owned()),
     ];
     env.extend(extra_env.iter().cloned());
-    Service::start("polygate", &["serve"], &env, port, "/readiness").await
+    Ok(
+        Service::start("polygate", &["serve"], &env, port, "/readiness")
+            .await?
+            .owning(data),
+    )
 }
 
 /// A subgraph binary serving on its own (`polygate-<name> serve`), configured like the gateway

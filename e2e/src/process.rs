@@ -46,6 +46,8 @@ pub struct Service {
     pub name: String,
     pub port: u16,
     child: Child,
+    /// The data folder the process was given, removed after the process is stopped.
+    data_dir: Option<polygate_kit::testing::ScratchDir>,
 }
 
 impl Service {
@@ -72,9 +74,16 @@ impl Service {
             name: binary_name.to_owned(),
             port,
             child,
+            data_dir: None,
         };
         service.wait_healthy(health_path).await?;
         Ok(service)
+    }
+
+    /// Hands the process's data folder to the service, which removes it once the process ends.
+    pub fn owning(mut self, data_dir: polygate_kit::testing::ScratchDir) -> Self {
+        self.data_dir = Some(data_dir);
+        self
     }
 
     /// The process id of the running binary.

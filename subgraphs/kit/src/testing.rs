@@ -88,6 +88,29 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// A fresh folder under the system's temp dir, removed with everything in it when dropped, so
+/// embedded stores a test opens (often tens of MB once seeded) do not pile up in `/tmp`.
+/// Keep it alive as long as the store that lives in it.
+pub struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    pub fn new(prefix: &str) -> Self {
+        let path = std::env::temp_dir().join(unique_name(prefix));
+        std::fs::create_dir_all(&path).expect("create a scratch dir under the temp dir");
+        Self(path)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh, randomly named database per test on the real server, so tests run in parallel and
 /// never see each other's rows.
 #[cfg(feature = "postgres-testing")]

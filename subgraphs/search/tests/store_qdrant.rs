@@ -3,7 +3,8 @@
 //!
 //! No package registry ships a Qdrant server, so these run only when `POLYGATE_TEST_QDRANT_URL`
 //! names one (its gRPC port, e.g. `http://127.0.0.1:6334`); otherwise each test prints why it
-//! is skipped and passes, under CI too (see subgraphs/search/README.md, "Running Qdrant here").
+//! is skipped, under CI too, and the test command lists the skip with its reason (see
+//! subgraphs/search/README.md, "Running Qdrant here").
 
 use std::time::Duration;
 
@@ -12,16 +13,11 @@ use polygate_search::store::{QdrantLayout, QdrantStore, SearchStore, conformance
 const VAR: &str = "POLYGATE_TEST_QDRANT_URL";
 
 fn qdrant_url() -> Option<String> {
-    match std::env::var(VAR) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            eprintln!(
-                "SKIPPED: {VAR} is not set: no registry ships a Qdrant server, so the Qdrant \
-                 adapter's tests run only against one built from source (subgraphs/search/README.md)"
-            );
-            None
-        }
-    }
+    polygate_kit::testing::optional_server_url(
+        VAR,
+        "no registry ships a Qdrant server, so the Qdrant adapter's tests run only against one \
+         built from source (subgraphs/search/README.md, \"Running Qdrant here\")",
+    )
 }
 
 async fn fresh(url: &str) -> QdrantStore {

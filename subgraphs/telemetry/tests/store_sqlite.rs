@@ -1,13 +1,16 @@
 //! The store conformance checks on SQLite, each on its own database file.
 
+use polygate_kit::testing::ScratchDir;
 use polygate_telemetry::store::conformance;
 use polygate_telemetry::{SqliteStore, TelemetryStore};
 
-async fn fresh() -> SqliteStore {
-    let dir = std::env::temp_dir().join(polygate_kit::testing::unique_name("telemetry_sqlite"));
-    SqliteStore::open(&dir.join("telemetry.db"))
+/// A store on a fresh file; the folder goes when the returned `ScratchDir` is dropped.
+async fn fresh() -> (ScratchDir, SqliteStore) {
+    let dir = ScratchDir::new("telemetry_sqlite");
+    let store = SqliteStore::open(&dir.path().join("telemetry.db"))
         .await
-        .expect("open and migrate")
+        .expect("open and migrate");
+    (dir, store)
 }
 
 macro_rules! on_sqlite {
@@ -15,7 +18,8 @@ macro_rules! on_sqlite {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
-                conformance::$check(&fresh().await).await;
+                let (_dir, store) = fresh().await;
+                conformance::$check(&store).await;
             }
         )*
     };
@@ -25,12 +29,13 @@ polygate_telemetry::telemetry_store_checks!(on_sqlite);
 
 #[tokio::test]
 async fn all_checks_pass_on_one_database() {
-    conformance::run_all(&fresh().await).await;
+    let (_dir, store) = fresh().await;
+    conformance::run_all(&store).await;
 }
 
 #[tokio::test]
 async fn migrating_an_up_to_date_database_applies_nothing() {
-    let store = fresh().await;
+    let (_dir, store) = fresh().await;
     assert_eq!(
         polygate_telemetry::migrate::sqlite(store.pool())
             .await

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use polygate_kit::Viewer;
+use polygate_kit::testing::ScratchDir;
 use polygate_telemetry::{
     FixedClock, SqliteStore, TelemetrySchema, TelemetrySettings, TelemetryStore, schema_for,
 };
@@ -19,12 +20,17 @@ pub struct Fixture {
     pub store: Arc<dyn TelemetryStore>,
     pub clock: FixedClock,
     pub schema: TelemetrySchema,
+    /// Holds the SQLite file; removed when the fixture is dropped.
+    _dir: ScratchDir,
 }
 
 pub async fn fixture() -> Fixture {
-    let dir = std::env::temp_dir().join(polygate_kit::testing::unique_name("telemetry_gql"));
-    let store: Arc<dyn TelemetryStore> =
-        Arc::new(SqliteStore::open(&dir.join("telemetry.db")).await.unwrap());
+    let dir = ScratchDir::new("telemetry_gql");
+    let store: Arc<dyn TelemetryStore> = Arc::new(
+        SqliteStore::open(&dir.path().join("telemetry.db"))
+            .await
+            .unwrap(),
+    );
     let clock = FixedClock::at(now());
     let schema = schema_for(
         store.clone(),
@@ -35,6 +41,7 @@ pub async fn fixture() -> Fixture {
         store,
         clock,
         schema,
+        _dir: dir,
     }
 }
 
