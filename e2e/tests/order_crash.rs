@@ -11,11 +11,12 @@
 use std::time::{Duration, Instant};
 
 use polygate_commerce::domain::{
-    Currency, DisplayName, Email, IdempotencyKey, Money, NewProduct, NewUser, Password,
+    Currency, DisplayName, Email, IdempotencyKey, Money, NewAddress, NewProduct, NewUser, Password,
     ProductName, Quantity, Restock, Sku, WarehouseCode,
 };
 use polygate_commerce::ids::ProductId;
 use polygate_commerce::orders::crash_point;
+use polygate_commerce::store::conformance;
 use polygate_commerce::store::postgres::shard_move::move_shard;
 use polygate_commerce::store::postgres::{DatabaseUrls, Topology};
 use polygate_commerce::{CommerceStore, PasswordHasher, PostgresStore};
@@ -81,6 +82,9 @@ async fn prepare(dbs: &Databases) -> String {
         ))
         .await
         .expect("buyer");
+    // placeOrder ships to the buyer's newest address; it moves with the buyer's shard.
+    let address = NewAddress::new(buyer.id, None, conformance::ship_to()).unwrap();
+    store.add_address(&address).await.expect("an address");
     move_shard(&store, buyer.id.shard(), "orders")
         .await
         .expect("move the buyer's shard");

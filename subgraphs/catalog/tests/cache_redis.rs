@@ -58,6 +58,7 @@ checks!(
     search_pages_are_cached_until_a_content_write,
     concurrent_misses_of_one_product_load_it_once,
     a_fill_overtaken_by_a_write_is_refused,
+    reads_abandoned_mid_load_give_their_connections_back,
 );
 
 /// A product document is one key with a TTL within ±10 % of the configured one.

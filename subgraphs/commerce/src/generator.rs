@@ -13,7 +13,9 @@
 //! - Generated ids cannot collide with live ones. Their time bits lie before `until` (at most
 //!   today), so ids issued later are larger; and they use sequence numbers 512..1023, which the
 //!   live generator reaches only after 512 ids in one millisecond of one process. Each order owns
-//!   a whole millisecond of its shard: sequence 512 is the order, 513..515 its lines.
+//!   a whole millisecond of its shard: sequence 512 is the order, 513..515 its lines, 516 its
+//!   payment (orders that were paid have one, captured or refunded). Every user has one address,
+//!   and their orders ship to a copy of it.
 //! - Loading is binary `COPY` in one transaction per writer: per database one writer for users,
 //!   orders and lines, plus one for the catalog rows in `main`. Rows are generated as they are
 //!   sent, a chunk at a time; the lines pass generates the orders again instead of buffering
@@ -38,7 +40,7 @@ use rand::{Rng, SeedableRng};
 use sqlx::postgres::{PgCopyIn, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _, PgConnection, PgPool, Postgres, Transaction};
 
-use crate::domain::Password;
+use crate::domain::{AddressParts, Password, PostalAddress};
 use crate::ids::{EPOCH_UNIX_MS, LOGICAL_SHARDS, SEQUENCE_BITS, SHARD_BITS};
 use crate::password::PasswordHasher;
 use crate::store::PostgresStore;
@@ -62,10 +64,27 @@ const WINDOW_MS: i64 = 365 * DAY_MS;
 /// Bytes of COPY data gathered before they are sent.
 const FLUSH_BYTES: usize = 1 << 20;
 const MAX_LINES: usize = 3;
+/// An order's payment id is the order's id plus this: sequence 516, after the order (512) and
+/// its lines (513..515) in the millisecond the order owns.
+const PAYMENT_SEQUENCE_OFFSET: i64 = 1 + MAX_LINES as i64;
 
 /// The email of bench user `n` (1-based).
 pub fn bench_email(n: u64) -> String {
     format!("bench-{n}@example.com")
+}
+
+/// Where bench user `n` (1-based) lives, and so where their orders ship.
+pub fn bench_address(n: u64) -> PostalAddress {
+    PostalAddress::parse(&AddressParts {
+        recipient: &format!("Bench user {n}"),
+        line1: &format!("{n} Bench Street"),
+        line2: None,
+        city: "Berlin",
+        region: None,
+        postal_code: Some("10115"),
+        country: "DE",
+    })
+    .expect("a valid address")
 }
 
 /// The SKU of bench product `n` (1-based).
@@ -102,8 +121,12 @@ fn midnight(day: NaiveDate) -> DateTime<Utc> {
 pub struct Written {
     pub database: String,
     pub users: u64,
+    /// One address per user, the one their orders ship to.
+    pub addresses: u64,
     pub orders: u64,
     pub lines: u64,
+    /// One captured (or refunded) payment per order that was paid.
+    pub payments: u64,
     /// Whether the per-row foreign-key triggers were skipped (see `skip_foreign_key_checks`).
     pub foreign_key_checks_skipped: bool,
 }
@@ -141,7 +164,7 @@ impl Report {
             + self
                 .per_database
                 .iter()
-                .map(|w| w.users + w.orders + w.lines)
+                .map(|w| w.users + w.addresses + w.orders + w.lines + w.payments)
                 .sum::<u64>()
     }
 }
@@ -165,11 +188,13 @@ impl fmt::Display for Report {
         for w in &self.per_database {
             writeln!(
                 f,
-                "  database {}: {} users, {} orders, {} lines{}",
+                "  database {}: {} users, {} addresses, {} orders, {} lines, {} payments{}",
                 w.database,
                 w.users,
+                w.addresses,
                 w.orders,
                 w.lines,
+                w.payments,
                 if w.foreign_key_checks_skipped {
                     " (per-row foreign-key triggers skipped)"
                 } else {
@@ -254,9 +279,10 @@ pub async fn generate(
     let analyze_started = Instant::now();
     for (name, pool) in databases.iter().zip(&bulk) {
         let tables = if name == MAIN {
-            "users, orders, order_items, products, prices, inventory, user_emails, warehouses"
+            "users, addresses, orders, order_items, payments, products, prices, inventory, \
+             user_emails, warehouses"
         } else {
-            "users, orders, order_items"
+            "users, addresses, orders, order_items, payments"
         };
         sqlx::query(&format!("ANALYZE {tables}"))
             .execute(pool)
@@ -468,6 +494,12 @@ impl Plan {
         compose_id(self.user_created_ms(n), Self::user_shard(n), sequence)
     }
 
+    /// User `n`'s address: the user's id, half a day later (users take far less than half a
+    /// day of ids; orders start a day after them).
+    fn address_id(&self, n: u64) -> i64 {
+        self.user_id(n) + ((DAY_MS / 2) << (SHARD_BITS + SEQUENCE_BITS))
+    }
+
     fn product_created_ms(&self, p: u64) -> i64 {
         self.start_ms + (p / SEQUENCE_BASE) as i64
     }
@@ -644,6 +676,28 @@ async fn write_shard_rows(
     }
     written.users = copy.finish().await.context("COPY users")?;
 
+    let mut copy = CopyIn::start(
+        &mut tx,
+        "COPY addresses (id, user_id, label, recipient, line1, city, postal_code, country, \
+         created_at) FROM STDIN (FORMAT binary)",
+    )
+    .await?;
+    for n in (1..=plan.spec.users).filter(|n| mine(*n)) {
+        let address = bench_address(n);
+        let enc = copy.row(9);
+        enc.int8(plan.address_id(n));
+        enc.int8(plan.user_id(n));
+        enc.text("Home");
+        enc.text(&address.recipient);
+        enc.text(&address.line1);
+        enc.text(&address.city);
+        enc.text(address.postal_code.as_deref().unwrap_or_default());
+        enc.text(&address.country);
+        enc.timestamptz(plan.user_created_ms(n));
+        copy.flush_if_full().await?;
+    }
+    written.addresses = copy.finish().await.context("COPY addresses")?;
+
     let mut orders = Vec::with_capacity(ORDERS_PER_CHUNK as usize);
     let mut copy = CopyIn::start(
         &mut tx,
@@ -660,7 +714,7 @@ async fn write_shard_rows(
             enc.text(order.status);
             enc.text(CURRENCY);
             enc.int8(order.total_minor);
-            enc.jsonb("{}");
+            enc.jsonb(&bench_address(order.user).to_json().to_string());
             enc.timestamptz(order.created_ms);
         }
         copy.flush_if_full().await?;
@@ -691,6 +745,38 @@ async fn write_shard_rows(
         copy.flush_if_full().await?;
     }
     written.lines = copy.finish().await.context("COPY order_items")?;
+
+    let mut copy = CopyIn::start(
+        &mut tx,
+        "COPY payments (id, order_id, order_created_at, amount_minor, currency, status, \
+         provider, provider_ref, request_key, created_at, updated_at) FROM STDIN (FORMAT binary)",
+    )
+    .await?;
+    for chunk in 0..plan.chunks() {
+        plan.order_chunk(chunk, &mut orders);
+        for order in orders.iter().filter(|o| mine(o.user)) {
+            let status = match order.status {
+                "paid" | "shipped" | "delivered" => "captured",
+                "refunded" => "refunded",
+                _ => continue,
+            };
+            let payment = order.id + PAYMENT_SEQUENCE_OFFSET;
+            let enc = copy.row(11);
+            enc.int8(payment);
+            enc.int8(order.id);
+            enc.timestamptz(order.created_ms);
+            enc.int8(order.total_minor);
+            enc.text(CURRENCY);
+            enc.text(status);
+            enc.text(crate::payments::FAKE_PROVIDER);
+            enc.text(&format!("fake_bench_{payment}"));
+            enc.text(&format!("bench-{}", order.id));
+            enc.timestamptz(order.created_ms);
+            enc.timestamptz(order.created_ms);
+        }
+        copy.flush_if_full().await?;
+    }
+    written.payments = copy.finish().await.context("COPY payments")?;
     Ok((tx, written))
 }
 
@@ -755,8 +841,8 @@ async fn write_catalog(
         let enc = copy.row(5);
         enc.int8(plan.product_id(p));
         enc.int8(warehouse_id);
-        enc.int4(BENCH_STOCK);
-        enc.int4(0);
+        enc.int8(i64::from(BENCH_STOCK));
+        enc.int8(0);
         enc.timestamptz(plan.product_created_ms(p));
         copy.flush_if_full().await?;
     }

@@ -62,6 +62,13 @@ pub fn created_at_of(raw: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default()
 }
 
+/// The smallest raw id made at `at` (0 before the epoch): `id < first_id_at(t)` means "made
+/// before t", which a btree on the id answers by range. SQL has the same: `commerce_id_at`.
+pub fn first_id_at(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or_default();
+    (ms.saturating_sub(EPOCH_UNIX_MS) << (SHARD_BITS + SEQUENCE_BITS)) as i64
+}
+
 /// The shard encoded in a raw id.
 pub fn shard_of(raw: i64) -> u16 {
     ((raw as u64 >> SEQUENCE_BITS) & u64::from(MAX_SHARD)) as u16
@@ -146,6 +153,14 @@ id_type!(
     /// A warehouse's id (catalog database).
     WarehouseId
 );
+id_type!(
+    /// An address book entry's id, on its user's shard (addresses live with their user).
+    AddressId
+);
+id_type!(
+    /// A payment's id, on its order's shard; also the idempotency key the provider is given.
+    PaymentId
+);
 
 /// A string that is not the decimal form of a positive 64-bit id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -193,6 +208,15 @@ mod tests {
         let id = OrderId::new(9);
         let at = id.created_at().timestamp_millis();
         assert!(at >= before && at - before < 1000, "{before} {at}");
+    }
+
+    #[test]
+    fn ids_made_before_an_instant_are_below_its_first_id() {
+        let id = OrderId::new(255);
+        let at = id.created_at();
+        assert!(id.as_i64() >= first_id_at(at));
+        assert!(id.as_i64() < first_id_at(at + chrono::Duration::milliseconds(1)));
+        assert_eq!(first_id_at(chrono::DateTime::UNIX_EPOCH), 0);
     }
 
     #[test]

@@ -19,12 +19,14 @@ pub mod maintenance;
 pub mod migrate;
 pub mod orders;
 pub mod password;
+pub mod payments;
 pub mod probe;
 pub mod schema;
 pub mod seed;
 pub mod settings;
 pub mod store;
 pub mod subgraph;
+pub mod upkeep;
 
 pub use cache::{CacheSettings, CachingStore, ProductCache, with_cache};
 pub use domain::{
@@ -41,14 +43,30 @@ pub use subgraph::{Commerce, CommerceSettings};
 /// The subgraph's name in metrics, logs and the gateway's supergraph.
 pub const NAME: &str = "commerce";
 
-/// The federation-enabled schema. Without an `issuer` (the standalone binary), `login` and
-/// `logout` answer `INTERNAL` "sign-in is served by the gateway".
+/// The federation-enabled schema, paying through the fake provider (no callbacks). Without an
+/// `issuer` (the standalone binary), `login` and `logout` answer `INTERNAL` "sign-in is served by
+/// the gateway".
 pub fn schema(
     store: Arc<dyn CommerceStore>,
     issuer: Option<Arc<dyn SessionIssuer>>,
     hasher: PasswordHasher,
 ) -> CommerceSchema {
-    schema::build(store, issuer, hasher)
+    schema::build(
+        store,
+        issuer,
+        hasher,
+        Arc::new(payments::FakeProvider::new()),
+    )
+}
+
+/// [`schema`] with the payment provider given.
+pub fn schema_with_provider(
+    store: Arc<dyn CommerceStore>,
+    issuer: Option<Arc<dyn SessionIssuer>>,
+    hasher: PasswordHasher,
+    provider: Arc<dyn payments::PaymentProvider>,
+) -> CommerceSchema {
+    schema::build(store, issuer, hasher, provider)
 }
 
 /// The store as a readiness probe named `commerce/<engine>`.

@@ -61,6 +61,21 @@ pub const POSTGRES: &[Migration] = &[
         description: "partition maintenance takes its clock",
         sql: include_str!("../../../sql/commerce/postgres/0009_maintenance_clock.sql"),
     },
+    Migration {
+        version: 10,
+        description: "order lifecycle: addresses, payments, shipping",
+        sql: include_str!("../../../sql/commerce/postgres/0010_order_lifecycle.sql"),
+    },
+    Migration {
+        version: 11,
+        description: "retention of settled rows; upkeep over every monthly table",
+        sql: include_str!("../../../sql/commerce/postgres/0011_retention_and_upkeep.sql"),
+    },
+    Migration {
+        version: 12,
+        description: "autovacuum for payments, fillfactor for inventory",
+        sql: include_str!("../../../sql/commerce/postgres/0012_autovacuum_and_fillfactor.sql"),
+    },
 ];
 
 /// Same versions as [`POSTGRES`]; versions 4, 6, 7 and 8 are no-ops here (no partitioning, no stored
@@ -110,6 +125,21 @@ pub const SQLITE: &[Migration] = &[
         version: 9,
         description: "partition maintenance takes its clock",
         sql: include_str!("../../../sql/commerce/sqlite/0009_maintenance_clock.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "order lifecycle: addresses, payments, shipping",
+        sql: include_str!("../../../sql/commerce/sqlite/0010_order_lifecycle.sql"),
+    },
+    Migration {
+        version: 11,
+        description: "retention of settled rows; upkeep over every monthly table",
+        sql: include_str!("../../../sql/commerce/sqlite/0011_retention_and_upkeep.sql"),
+    },
+    Migration {
+        version: 12,
+        description: "autovacuum for payments, fillfactor for inventory (Postgres only)",
+        sql: include_str!("../../../sql/commerce/sqlite/0012_autovacuum_and_fillfactor.sql"),
     },
 ];
 

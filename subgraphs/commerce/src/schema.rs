@@ -20,20 +20,27 @@ use polygate_kit::{ErrorCode, Viewer, api_error};
 use crate::domain::InvalidInput;
 use crate::ids::UserId;
 use crate::password::PasswordHasher;
+use crate::payments::PaymentProvider;
 use crate::store::{CommerceStore, StoreError};
 
+mod address;
+mod lifecycle;
 mod money;
 mod mutation;
 mod order;
+mod payment;
 mod product;
 mod query;
 mod user;
 
+pub use address::{AddressInput, AddressNode, ShippingAddress};
+pub use lifecycle::PayOrderInput;
 pub use money::{Long, MoneyNode};
 pub use mutation::{AuthPayload, Mutation, RegisterInput};
 pub use order::{
     OrderItemInput, OrderLineNode, OrderLoader, OrderNode, OrderPage, PlaceOrderInput,
 };
+pub use payment::{PaymentLoader, PaymentNode, PaymentStatusNode};
 pub use product::{
     ProductBySkuLoader, ProductLoader, ProductNode, ProductPage, RestockInput, SetPriceInput,
 };
@@ -50,22 +57,26 @@ pub fn build(
     store: Arc<dyn CommerceStore>,
     issuer: Option<Arc<dyn SessionIssuer>>,
     hasher: PasswordHasher,
+    provider: Arc<dyn PaymentProvider>,
 ) -> CommerceSchema {
     let users = Batcher::new(UserLoader::new(store.clone()));
     let users_by_email = Batcher::new(UserByEmailLoader::new(store.clone()));
     let products = Batcher::new(ProductLoader::new(store.clone()));
     let products_by_sku = Batcher::new(ProductBySkuLoader::new(store.clone()));
     let orders = Batcher::new(OrderLoader::new(store.clone()));
+    let payments = Batcher::new(PaymentLoader::new(store.clone()));
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .data(store)
         .data(Issuer(issuer))
+        .data(lifecycle::Provider(provider))
         .data(hasher)
         .data(users)
         .data(users_by_email)
         .data(products)
         .data(products_by_sku)
         .data(orders)
+        .data(payments)
         .finish()
 }
 

@@ -1,5 +1,5 @@
-//! Demo data: two named accounts and 60 numbered ones, so list queries have enough rows, and a
-//! small catalog (one warehouse, eight products in three categories, USD and some EUR prices,
+//! Demo data: two named accounts and 60 numbered ones (each with an address to ship to), so list
+//! queries have enough rows, and a small catalog (one warehouse, eight products in three categories, USD and some EUR prices,
 //! stock) so orders can be placed right away.
 //!
 //! Non-obvious: every demo account shares the password `polygate-demo`, so it is hashed once and
@@ -9,8 +9,9 @@
 //! are looked up by SKU and stock is added with fixed idempotency keys.
 
 use crate::domain::{
-    CategorySlug, Currency, DisplayName, Email, IdempotencyKey, Money, NewProduct, NewUser,
-    Password, ProductName, Quantity, Restock, RestockOutcome, Sku, WarehouseCode,
+    AddAddressOutcome, AddressParts, CategorySlug, Currency, DisplayName, Email, IdempotencyKey,
+    Money, NewAddress, NewProduct, NewUser, Password, PostalAddress, ProductName, Quantity,
+    Restock, RestockOutcome, Sku, WarehouseCode,
 };
 use crate::ids::{DEFAULT_SHARD, ProductId, UserId};
 use crate::password::PasswordHasher;
@@ -156,6 +157,7 @@ pub async fn seed_demo(
     hasher: &PasswordHasher,
 ) -> anyhow::Result<SeedReport> {
     let created = seed_users(store, hasher).await?;
+    seed_addresses(store).await?;
     let products = seed_catalog(store).await?;
     Ok(SeedReport {
         skipped: created.is_empty() && products == 0,
@@ -190,6 +192,46 @@ async fn seed_users(
     }
     tracing::info!(users = created.len(), "seeded demo users");
     Ok(created)
+}
+
+/// Where demo account `n` (0 is alice) lives: Berlin, one street number each.
+pub fn demo_address(name: &str, n: usize) -> anyhow::Result<PostalAddress> {
+    Ok(PostalAddress::parse(&AddressParts {
+        recipient: name,
+        line1: &format!("Demo Street {}", n + 1),
+        line2: None,
+        city: "Berlin",
+        region: None,
+        postal_code: Some("10115"),
+        country: "DE",
+    })?)
+}
+
+/// Gives every demo account an address (so its orders have somewhere to ship) unless bob, the
+/// demo buyer, has one; also fills in databases seeded before addresses existed.
+async fn seed_addresses(store: &dyn CommerceStore) -> anyhow::Result<()> {
+    let bob = Email::parse("bob@example.com")?;
+    let Some(found) = store.user_by_email(&bob).await? else {
+        return Ok(());
+    };
+    if !store.addresses(found.user.id).await?.is_empty() {
+        return Ok(());
+    }
+    for (n, (email, name, _)) in demo_accounts().iter().enumerate() {
+        let Some(user) = store.user_by_email(&Email::parse(email)?).await? else {
+            continue;
+        };
+        if !store.addresses(user.user.id).await?.is_empty() {
+            continue;
+        }
+        let new = NewAddress::new(user.user.id, Some("Home"), demo_address(name, n)?)?;
+        match store.add_address(&new).await? {
+            AddAddressOutcome::Added(_) | AddAddressOutcome::BookFull => {}
+            AddAddressOutcome::UnknownUser => anyhow::bail!("demo user {email} vanished"),
+        }
+    }
+    tracing::info!("seeded demo addresses");
+    Ok(())
 }
 
 /// Creates the missing demo products (with their prices) and stocks every one once; returns

@@ -15,6 +15,7 @@ use polygate_kit::BackgroundTask;
 use crate::cache::{CacheSettings, with_cache};
 use crate::store::postgres::{DatabaseUrls, Topology, monitoring};
 use crate::store::{CommerceStore, PostgresStore};
+use crate::upkeep::{Scheduler, SystemClock, UpkeepSettings};
 
 /// Where the commerce data lives.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,8 @@ pub struct StoreSettings {
     pub shard_replicas: BTreeMap<String, String>,
     /// The product cache: `memory`, `redis://…`, `redis-cluster://…` or `off`.
     pub cache: String,
+    /// The Postgres URLs lead to PgBouncer in transaction pooling mode.
+    pub transaction_pooler: bool,
 }
 
 /// An opened store and, on Postgres, the router itself (for monitoring and shard moves).
@@ -36,12 +39,15 @@ pub struct OpenedStore {
     /// The store the schema uses: the router behind the product cache.
     pub store: Arc<dyn CommerceStore>,
     pub postgres: Option<Arc<PostgresStore>>,
+    /// Whether the Postgres URLs go through a transaction pooler.
+    pub transaction_pooler: bool,
 }
 
 impl StoreSettings {
     fn topology(&self) -> anyhow::Result<Topology> {
         let mut topology = Topology::single(self.url.clone());
         topology.main.replica = self.replica.clone();
+        topology.transaction_pooler = self.transaction_pooler;
         for (name, url) in &self.shards {
             topology.shards.insert(
                 name.clone(),
@@ -85,7 +91,11 @@ pub async fn open(settings: &StoreSettings) -> anyhow::Result<OpenedStore> {
     };
     let store = with_cache(base, cache, &CacheSettings::default())
         .with_context(|| format!("cannot open the product cache {}", crate::redact(cache)))?;
-    Ok(OpenedStore { store, postgres })
+    Ok(OpenedStore {
+        store,
+        postgres,
+        transaction_pooler: settings.transaction_pooler,
+    })
 }
 
 /// How often the sweeper looks for abandoned order requests, and how old they must be.
@@ -93,13 +103,32 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often replica lag and slow statements are sampled.
 pub const MONITOR_EVERY: Duration = Duration::from_secs(10);
 
-/// The order sweeper and, on Postgres, the shard map refresh and database monitoring: the work
-/// an opened store needs running while it serves.
-pub fn background_tasks(opened: &OpenedStore, sweep_every: Duration) -> Vec<BackgroundTask> {
+/// The order sweeper, the upkeep scheduler (partitions, archiving, the stock-counter check) and,
+/// on Postgres, the shard map refresh and database monitoring: the work an opened store needs
+/// running while it serves.
+pub fn background_tasks(
+    opened: &OpenedStore,
+    sweep_every: Duration,
+    upkeep: UpkeepSettings,
+) -> Vec<BackgroundTask> {
     let mut tasks = vec![BackgroundTask::new(
         "commerce/order-sweeper",
         crate::orders::run_sweeper(opened.store.clone(), sweep_every),
     )];
+    if opened.transaction_pooler {
+        // The leader's advisory lock and DETACH ... CONCURRENTLY need a session of their own,
+        // which transaction pooling does not give (README, "Connections at scale").
+        tracing::warn!(
+            "commerce: transaction_pooler is set, so the in-process upkeep does not run; run \
+             `polygate-commerce maintain` with direct URLs from a scheduler instead"
+        );
+    } else {
+        let scheduler = Scheduler::new(opened.store.clone(), opened.postgres.clone(), upkeep);
+        tasks.push(BackgroundTask::new(
+            "commerce/upkeep",
+            scheduler.run(Arc::new(SystemClock)),
+        ));
+    }
     if let Some(router) = &opened.postgres {
         tasks.push(BackgroundTask::new(
             "commerce/shard-map-refresh",

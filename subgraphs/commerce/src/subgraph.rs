@@ -15,11 +15,13 @@ use async_trait::async_trait;
 use polygate_kit::auth::SessionIssuer;
 use polygate_kit::config::{EMBEDDED, check_store, redact};
 use polygate_kit::{
-    DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport, SettingsError, Subgraph,
-    SubgraphSchema,
+    BackgroundTask, DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport, SettingsError,
+    Subgraph, SubgraphSchema,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::payments::{FAKE_PROVIDER, FakeProvider, PaymentProvider};
+use crate::upkeep::UpkeepSettings;
 use crate::{CommerceStore, PasswordHasher, StoreSettings};
 
 /// The commerce subgraph, for the gateway's registry and `polygate-commerce`.
@@ -40,8 +42,27 @@ pub struct CommerceSettings {
     pub shard_replicas: BTreeMap<String, String>,
     /// Product cache: `embedded` (in-process memory), `redis://…`, `redis-cluster://…` or `off`.
     pub cache: String,
+    /// The Postgres URLs lead to PgBouncer in transaction pooling mode: connections work in
+    /// transactions without a statement cache, and the in-process upkeep is off (run
+    /// `polygate-commerce maintain` with direct URLs instead). The pooler must run
+    /// `server_reset_query = DEALLOCATE ALL` with `server_reset_query_always = 1`.
+    pub transaction_pooler: bool,
     /// How often abandoned order requests are finished, and how old they must be.
     pub sweep_every_secs: u64,
+    /// The payment provider `payOrder` and `refundOrder` use: `fake` (the only one so far; it
+    /// approves `tok_visa`, declines `tok_chargeDeclined`, see `payments/fake.rs`).
+    pub payment_provider: String,
+    /// How often the upkeep runs (partitions ahead and detached, settled rows archived, stock
+    /// counters checked); one process of the fleet does it (an advisory-lock leader).
+    pub maintenance_every_secs: u64,
+    /// Months of order partitions made ahead of the current one (time to notice a stopped
+    /// scheduler before an insert lands in DEFAULT).
+    pub premake_months: u32,
+    /// Months of orders kept attached; older months are detached (kept as tables for export).
+    pub retain_months: u32,
+    /// Days after its order that a settled order request or reservation moves to its archive;
+    /// an idempotency key is remembered at least this long.
+    pub archive_after_days: u32,
 }
 
 impl Default for CommerceSettings {
@@ -52,7 +73,13 @@ impl Default for CommerceSettings {
             shards: BTreeMap::new(),
             shard_replicas: BTreeMap::new(),
             cache: EMBEDDED.to_owned(),
+            transaction_pooler: false,
             sweep_every_secs: 30,
+            payment_provider: FAKE_PROVIDER.to_owned(),
+            maintenance_every_secs: 3600,
+            premake_months: 3,
+            retain_months: 12,
+            archive_after_days: 30,
         }
     }
 }
@@ -60,6 +87,16 @@ impl Default for CommerceSettings {
 const POSTGRES: [&str; 2] = ["postgres", "postgresql"];
 
 impl CommerceSettings {
+    /// The upkeep these settings ask for.
+    pub fn upkeep(&self) -> UpkeepSettings {
+        UpkeepSettings {
+            every: Duration::from_secs(self.maintenance_every_secs),
+            premake_months: self.premake_months,
+            retain_months: self.retain_months,
+            archive_after_days: self.archive_after_days,
+        }
+    }
+
     /// The store settings these name, embedded files under `data_dir`.
     pub fn store_settings(&self, data_dir: &std::path::Path) -> StoreSettings {
         StoreSettings {
@@ -76,6 +113,7 @@ impl CommerceSettings {
             } else {
                 self.cache.clone()
             },
+            transaction_pooler: self.transaction_pooler,
         }
     }
 }
@@ -122,6 +160,39 @@ impl Subgraph for Commerce {
                 "must be greater than 0",
             ));
         }
+        if c.transaction_pooler && !c.store.starts_with("postgres") {
+            return Err(SettingsError::new(
+                "transaction_pooler",
+                "needs a postgres:// store (it describes the URLs of one)",
+            ));
+        }
+        if c.maintenance_every_secs == 0 {
+            return Err(SettingsError::new(
+                "maintenance_every_secs",
+                "must be greater than 0",
+            ));
+        }
+        if c.premake_months == 0 || c.premake_months > 120 {
+            return Err(SettingsError::new(
+                "premake_months",
+                "must be between 1 and 120",
+            ));
+        }
+        if c.retain_months == 0 {
+            return Err(SettingsError::new("retain_months", "must be at least 1"));
+        }
+        if c.archive_after_days == 0 {
+            return Err(SettingsError::new(
+                "archive_after_days",
+                "must be at least 1",
+            ));
+        }
+        if c.payment_provider != FAKE_PROVIDER {
+            return Err(SettingsError::new(
+                "payment_provider",
+                format!("must be {FAKE_PROVIDER:?} (no other provider is built in yet)"),
+            ));
+        }
         Ok(())
     }
 
@@ -138,14 +209,25 @@ impl Subgraph for Commerce {
                 e,
             )
         })?;
-        let tasks =
-            crate::background_tasks(&opened, Duration::from_secs(settings.sweep_every_secs));
+        let mut tasks = crate::background_tasks(
+            &opened,
+            Duration::from_secs(settings.sweep_every_secs),
+            settings.upkeep(),
+        );
         let store = opened.store;
         let hasher = PasswordHasher::default();
+        // The fake provider calls back in-process; a real one would post to a webhook route.
+        let (provider, callbacks) = FakeProvider::with_callbacks();
+        tasks.push(BackgroundTask::new(
+            "commerce/payment-callbacks",
+            crate::payments::run_callbacks(store.clone(), callbacks),
+        ));
+        let provider: Arc<dyn PaymentProvider> = Arc::new(provider);
         let schema = (ctx.placement != Placement::Remote).then(|| {
             let issuer = ctx.capabilities.get::<dyn SessionIssuer>();
-            Arc::new(crate::schema(store.clone(), issuer, hasher.clone()))
-                as Arc<dyn SubgraphSchema>
+            let schema =
+                crate::schema_with_provider(store.clone(), issuer, hasher.clone(), provider);
+            Arc::new(schema) as Arc<dyn SubgraphSchema>
         });
         Ok(Opened {
             schema,
@@ -211,6 +293,28 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.key, "store");
         assert!(!err.message.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn upkeep_settings_are_checked_by_their_key() {
+        let cases: [(&str, CommerceSettings); 5] = [
+            (
+                "maintenance_every_secs",
+                settings(|c| c.maintenance_every_secs = 0),
+            ),
+            ("premake_months", settings(|c| c.premake_months = 0)),
+            ("retain_months", settings(|c| c.retain_months = 0)),
+            ("archive_after_days", settings(|c| c.archive_after_days = 0)),
+            (
+                "payment_provider",
+                settings(|c| c.payment_provider = "stripe".into()),
+            ),
+        ];
+        for (key, bad) in cases {
+            assert_eq!(Commerce::validate(&bad, false).unwrap_err().key, key);
+        }
+        let upkeep = CommerceSettings::default().upkeep();
+        assert_eq!(upkeep, UpkeepSettings::default(), "one set of defaults");
     }
 
     #[test]

@@ -80,11 +80,19 @@ async fn shop() -> Shop {
     let buyer = f.register("buyer@example.com", "password-1", "Buyer").await;
     let other = f.register("other@example.com", "password-2", "Other").await;
     let staff = f.register("staff@example.com", "password-3", "Staff").await;
+    let (buyer, other, staff) = (
+        viewer(&buyer, false),
+        viewer(&other, false),
+        viewer(&staff, true),
+    );
+    for who in [&buyer, &other, &staff] {
+        common::add_address(&f, who).await;
+    }
     Shop {
         f,
-        buyer: viewer(&buyer, false),
-        other: viewer(&other, false),
-        staff: viewer(&staff, true),
+        buyer,
+        other,
+        staff,
         _shared: shared,
     }
 }
@@ -681,6 +689,7 @@ async fn entities_of_five_products_and_five_orders_cost_one_store_call_each() {
     stock_catalog(&f).await;
     let buyer_id = f.register("batch@example.com", "password-1", "Batch").await;
     let buyer = viewer(&buyer_id, false);
+    common::add_address(&f, &buyer).await;
     let mut products = Vec::new();
     for n in 0..2 {
         let product = f

@@ -18,6 +18,11 @@ use polygate_commerce::maintenance::{Engine, maintain_partitions};
 use polygate_kit::testing::postgres::with_fresh_database;
 use sqlx::PgPool;
 
+/// The archives of settled saga rows, partitioned by the month they were archived in.
+const ARCHIVES: [&str; 2] = ["order_requests_archive", "stock_reservations_archive"];
+/// Every monthly table, in the order the routine creates a month's partitions.
+const MONTHLY_TABLES: [&str; 4] = ["orders", "order_items", ARCHIVES[0], ARCHIVES[1]];
+
 /// Runs `check` on the pool of a migrated store over a database created for it (dropped
 /// afterwards).
 async fn on_fresh_database<F, Fut>(check: F)
@@ -120,7 +125,8 @@ async fn seed_orders(pool: &PgPool, as_of: DateTime<Utc>, users: i64, orders: i6
         .unwrap();
     sqlx::query(
         "INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
-         SELECT g, 1 + g % $1, 'EUR', 1250, '{\"country\": \"DE\"}',
+         SELECT g, 1 + g % $1, 'EUR', 1250,
+                jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'),
                 $4 - interval '1 hour' - (g % $3) * interval '1 day' - (g % 97) * interval '1 minute'
          FROM generate_series(1, $2) g",
     )
@@ -193,8 +199,9 @@ async fn maintenance_creates_the_next_months_and_is_idempotent() {
         assert_eq!(report.engine, Engine::Builtin);
         let mut expected = Vec::new();
         for offset in 4..=6 {
-            expected.push(month_name(&pool, "orders", as_of, offset).await);
-            expected.push(month_name(&pool, "order_items", as_of, offset).await);
+            for table in MONTHLY_TABLES {
+                expected.push(month_name(&pool, table, as_of, offset).await);
+            }
         }
         assert_eq!(report.created, expected);
         assert!(report.detached.is_empty() && report.blocked.is_empty());
@@ -251,8 +258,8 @@ async fn old_months_are_detached_with_their_rows_and_only_once() {
             .unwrap();
         sqlx::query(
             "INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
-             VALUES (1, 1, 'EUR', 500, '{}', $1 - interval '14 months'),
-                    (2, 1, 'EUR', 500, '{}', $1 - interval '1 month')",
+             VALUES (1, 1, 'EUR', 500, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), $1 - interval '14 months'),
+                    (2, 1, 'EUR', 500, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), $1 - interval '1 month')",
         )
         .bind(as_of)
         .execute(&pool)
@@ -268,14 +275,22 @@ async fn old_months_are_detached_with_their_rows_and_only_once() {
         .unwrap();
 
         let report = maintain_partitions(&pool, 3, 12, as_of).await.unwrap();
-        // Months -15, -14 and -13 ended on or before the start of month -12: detached, lines first.
+        // Months -15, -14 and -13 ended on or before the start of month -12: detached, lines
+        // before orders, then the archives' months, which (having no DEFAULT partition)
+        // PostgreSQL lets go CONCURRENTLY.
         let mut expected = Vec::new();
-        for table in ["order_items", "orders"] {
+        let mut concurrently = Vec::new();
+        for table in ["order_items", "orders", ARCHIVES[0], ARCHIVES[1]] {
             for offset in -15..=-13 {
-                expected.push(month_name(&pool, table, as_of, offset).await);
+                let month = month_name(&pool, table, as_of, offset).await;
+                if ARCHIVES.contains(&table) {
+                    concurrently.push(month.clone());
+                }
+                expected.push(month);
             }
         }
         assert_eq!(report.detached, expected);
+        assert_eq!(report.detached_concurrently, concurrently);
         assert!(report.created.is_empty(), "{report:?}");
         let kept = month_name(&pool, "orders", as_of, -12).await;
         assert!(partitions(&pool, "orders").await.contains(&kept));
@@ -324,7 +339,7 @@ async fn the_default_partition_catches_stray_rows_and_blocks_their_month() {
         .unwrap();
         sqlx::query(
             "INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
-             VALUES (1, 1, 'EUR', 500, '{}', $1 + interval '24 months')",
+             VALUES (1, 1, 'EUR', 500, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), $1 + interval '24 months')",
         )
         .bind(as_of)
         .execute(&pool)
@@ -444,7 +459,7 @@ async fn pg_partman_runs_the_maintenance_when_it_manages_both_tables() {
             "INSERT INTO users (id, email, name, password_hash) VALUES (1, 'a@example.com', 'A', 'x');
              INSERT INTO products (id, sku, name) VALUES (1, 'SKU-1', 'Widget');
              INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
-             VALUES (1, 1, 'EUR', 500, '{}', now() - interval '14 months');
+             VALUES (1, 1, 'EUR', 500, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), now() - interval '14 months');
              INSERT INTO order_items (id, order_id, created_at, product_id, sku, quantity,
                                       unit_price_minor, currency)
              SELECT id, id, created_at, 1, 'SKU-1', 1, 500, 'EUR' FROM orders;",

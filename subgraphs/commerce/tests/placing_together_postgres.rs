@@ -59,6 +59,7 @@ async fn orders_arriving_while_the_database_is_busy_are_placed_together() {
                     key: IdempotencyKey::parse(&unique_name("busy")).unwrap(),
                     currency: Currency::usd(),
                     lines: vec![(busy.sku.clone(), Quantity::new(1, "quantity").unwrap())],
+                    ship_to: polygate_commerce::store::conformance::ship_to(),
                 },
             )
         }));
@@ -134,7 +135,8 @@ async fn a_refused_order_gives_back_its_units_to_the_next_order_of_the_call() {
         let answer: Vec<(i32, String, i64)> = sqlx::query_as(
             "SELECT ord, outcome, product_id FROM place_orders_together(
                  $1, $2, ARRAY['k1', 'k2'], ARRAY['f1', 'f2'], $3, $4, ARRAY['USD', 'USD'],
-                 ARRAY['[]', '[]']::JSONB[], ARRAY[1, 1, 2], $5, ARRAY[1, 1, 1], $6)
+                 ARRAY['[]', '[]']::JSONB[], ARRAY[1, 1, 2], $5, ARRAY[1, 1, 1], $6,
+                 ARRAY[$7, $7]::JSONB[])
              ORDER BY ord",
         )
         .bind([first.id.shard() as i16, second.id.shard() as i16])
@@ -151,6 +153,7 @@ async fn a_refused_order_gives_back_its_units_to_the_next_order_of_the_call() {
             generate(first.id.shard()),
             generate(second.id.shard()),
         ])
+        .bind(conformance::ship_to().to_json())
         .fetch_all(store.pool())
         .await
         .unwrap();

@@ -1,7 +1,8 @@
 //! The EXPLAIN evidence behind the design doc's index table: every query file in
 //! `sql/commerce/postgres/queries/` names, in its header comment, the indexes that serve it, and
 //! this test checks that the planner really uses each of them on a realistically shaped database
-//! (50,000 orders over 12 months, 5,000 products in 500 categories with price history). The plans
+//! (50,000 orders over 12 months with a payment each, 5,000 products in 500 categories with price
+//! history, two addresses per user). The plans
 //! are printed, so `cargo test --test query_plans_postgres -- --nocapture` shows the evidence the
 //! doc quotes.
 //!
@@ -49,7 +50,7 @@ INSERT INTO orders (id, user_id, status, currency, total_minor, ship_to, created
 SELECT ((extract(epoch FROM at) * 1000)::BIGINT - 1767225600000) << 23
          | ((((o % 2000) + 1) % 256) << 10) | (o % 1024),
        (((o % 2000) + 1)::BIGINT << 23) | ((((o % 2000) + 1) % 256) << 10),
-       'delivered', 'USD', 300, '{}', at
+       'delivered', 'USD', 300, jsonb_build_object('recipient', 'R', 'line1', 'L', 'city', 'C', 'country', 'DE'), at
 FROM generate_series(0, 49999) o,
      LATERAL (SELECT (date_trunc('month', {as_of} AT TIME ZONE 'UTC')
                       - ((o % 12) || ' months')::interval) AT TIME ZONE 'UTC' AS lo) m,
@@ -58,6 +59,14 @@ FROM generate_series(0, 49999) o,
 INSERT INTO order_items (id, order_id, created_at, product_id, sku, quantity, unit_price_minor, currency)
 SELECT o.id * 4 + l, o.id, o.created_at, (o.id % 5000) + 1, 'SKU-' || ((o.id % 5000) + 1), 1, 100, 'USD'
 FROM orders o, generate_series(1, 2) l;
+INSERT INTO addresses (id, user_id, recipient, line1, city, country)
+SELECT (u::BIGINT << 23) | ((u % 256) << 10) | a, (u::BIGINT << 23) | ((u % 256) << 10),
+       'User ' || u, a || ' Main Street', 'Berlin', 'DE'
+FROM generate_series(1, 2000) u, generate_series(1, 2) a;
+INSERT INTO payments (id, order_id, order_created_at, amount_minor, currency, status, provider,
+                      provider_ref, request_key)
+SELECT o.id, o.id, o.created_at, 300, 'USD', 'captured', 'fake', 'ref-' || o.id, 'key-' || o.id
+FROM orders o;
 ANALYZE;
 ";
 
@@ -78,6 +87,8 @@ fn bind(
         "list_products" => q.bind(100_i64).bind(20_i64),
         "list_products_in_category" => q.bind("category-3").bind(100_i64).bind(20_i64),
         "order_history" => q.bind(user).bind(as_of).bind(i64::MAX).bind(20_i64),
+        "addresses_of_user" => q.bind(user).bind(20_i64),
+        "payments_of_orders" => q.bind(recent.to_vec()),
         "orders_by_ids" | "order_lines" => {
             // 20 recent orders: ids and their creation instants, as the adapter binds them.
             let ids = recent.to_vec();

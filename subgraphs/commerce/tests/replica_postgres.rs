@@ -140,6 +140,7 @@ async fn a_user_reads_their_own_writes_while_the_replica_lags() {
                 key: IdempotencyKey::parse("ryw-1").unwrap(),
                 currency: Currency::usd(),
                 lines: vec![(sku.clone(), Quantity::new(2, "quantity").unwrap())],
+                ship_to: polygate_commerce::store::conformance::ship_to(),
             },
         )
         .await;

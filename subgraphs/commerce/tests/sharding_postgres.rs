@@ -86,6 +86,7 @@ async fn buy(store: &dyn CommerceStore, user: UserId, sku: &Sku, key: &str) -> O
             key: IdempotencyKey::parse(key).unwrap(),
             currency: Currency::usd(),
             lines: vec![(sku.clone(), Quantity::new(1, "quantity").unwrap())],
+            ship_to: polygate_commerce::store::conformance::ship_to(),
         },
     )
     .await
@@ -222,7 +223,13 @@ async fn one_transaction_only_where_shard_and_catalog_share_a_database() {
                     quantity: Quantity::new(1, "quantity").unwrap(),
                 };
                 let key = IdempotencyKey::parse(key).unwrap();
-                OrderRequest::new(user, key, Currency::usd(), vec![line])
+                OrderRequest::new(
+                    user,
+                    key,
+                    Currency::usd(),
+                    vec![line],
+                    polygate_commerce::store::conformance::ship_to(),
+                )
             };
 
             let first = request(at_home, "once");

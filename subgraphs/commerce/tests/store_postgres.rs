@@ -107,3 +107,54 @@ async fn the_schema_refuses_oversold_stock_and_duplicate_skus() {
     })
     .await;
 }
+
+/// `commerce_inventory_drift()` finds a stock row whose `reserved` is not the total of its held
+/// reservations, in both directions, and nothing once they agree again.
+#[tokio::test]
+async fn inventory_drift_finds_a_reserved_count_that_disagrees_with_its_reservations() {
+    on_fresh_database(|s| async move {
+        let (_, product, _) = conformance::pending_order(&s, "drift", 2).await;
+        assert!(s.inventory_drift().await.unwrap().is_empty());
+        let nudge = |delta: i64| {
+            sqlx::query("UPDATE inventory SET reserved = reserved + $2 WHERE product_id = $1")
+                .bind(product.id.as_i64())
+                .bind(delta)
+        };
+        nudge(1).execute(s.pool()).await.unwrap();
+        let drift = s.inventory_drift().await.unwrap();
+        assert_eq!(drift.len(), 1, "{drift:?}");
+        assert_eq!(
+            (drift[0].product, drift[0].reserved, drift[0].held),
+            (product.id, 3, 2)
+        );
+        nudge(-2).execute(s.pool()).await.unwrap();
+        let drift = s.inventory_drift().await.unwrap();
+        assert_eq!(
+            (drift[0].reserved, drift[0].held),
+            (1, 2),
+            "fewer reserved than held"
+        );
+        nudge(1).execute(s.pool()).await.unwrap();
+        assert!(s.inventory_drift().await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// An order row must carry a real address snapshot: `{}` is refused by the schema itself.
+#[tokio::test]
+async fn an_order_without_an_address_is_refused_by_the_schema() {
+    on_fresh_database(|s| async move {
+        let refused = sqlx::query(
+            "INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
+             VALUES (1, 1, 'EUR', 1, '{}', now())",
+        )
+        .execute(s.pool())
+        .await
+        .unwrap_err();
+        assert!(
+            refused.to_string().contains("orders_ship_to_is_an_address"),
+            "{refused}"
+        );
+    })
+    .await;
+}

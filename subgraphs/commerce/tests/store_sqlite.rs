@@ -2,6 +2,7 @@
 
 mod common;
 
+use polygate_commerce::CommerceStore;
 use polygate_commerce::store::conformance;
 
 /// One test per conformance check, each on a fresh file, on a multi-threaded runtime so that
@@ -77,5 +78,72 @@ async fn the_schema_refuses_oversold_stock_and_duplicate_skus() {
          VALUES (99, 1, 1, 0, 0)",
     ] {
         assert!(sqlx::query(bad).execute(pool).await.is_err(), "{bad}");
+    }
+}
+
+/// The `commerce_inventory_drift` view finds a stock row whose `reserved` is not the total of
+/// its held reservations, and nothing once they agree again.
+#[tokio::test]
+async fn inventory_drift_finds_a_reserved_count_that_disagrees_with_its_reservations() {
+    let store = common::sqlite_store().await;
+    let (_, product, _) = conformance::pending_order(store.as_ref(), "drift", 2).await;
+    assert!(store.inventory_drift().await.unwrap().is_empty());
+    let nudge = |delta: i64| {
+        sqlx::query("UPDATE inventory SET reserved = reserved + ? WHERE product_id = ?")
+            .bind(delta)
+            .bind(product.id.as_i64())
+    };
+    nudge(1).execute(store.pool()).await.unwrap();
+    let drift = store.inventory_drift().await.unwrap();
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(
+        (drift[0].product, drift[0].reserved, drift[0].held),
+        (product.id, 3, 2)
+    );
+    nudge(-1).execute(store.pool()).await.unwrap();
+    assert!(store.inventory_drift().await.unwrap().is_empty());
+}
+
+/// An order row must carry a real address snapshot: `{}` is refused by the schema itself.
+#[tokio::test]
+async fn an_order_without_an_address_is_refused_by_the_schema() {
+    let store = common::sqlite_store().await;
+    let refused = sqlx::query(
+        "INSERT INTO orders (id, user_id, currency, total_minor, ship_to, created_at)
+         VALUES (1, 1, 'EUR', 1, '{}', 0)",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("ship_to must be an address"),
+        "{refused}"
+    );
+}
+
+/// The embedded store's upkeep needs no election (one process owns the file): a tick always
+/// runs the pass, which archives and checks the counters (there are no partitions).
+#[tokio::test]
+async fn the_embedded_store_runs_its_upkeep_without_an_election() {
+    let store = common::sqlite_store().await;
+    let dyn_store: std::sync::Arc<dyn CommerceStore> = store.clone();
+    let scheduler = polygate_commerce::upkeep::Scheduler::new(
+        dyn_store,
+        None,
+        polygate_commerce::upkeep::UpkeepSettings::default(),
+    );
+    let in_a_year = chrono::Utc::now() + chrono::Duration::days(365);
+    let (_, _, order) = conformance::pending_order(store.as_ref(), "upkeep", 1).await;
+    polygate_commerce::orders::cancel_order(store.as_ref(), order.id)
+        .await
+        .unwrap();
+    match scheduler.tick(in_a_year).await.unwrap() {
+        polygate_commerce::upkeep::Tick::Led(report) => {
+            assert!(report.partitions.is_empty());
+            assert_eq!(report.archived.requests, 1, "{report:?}");
+            assert_eq!(report.archived.reservations, 1, "{report:?}");
+            assert_eq!(report.drift_rows, 0);
+        }
+        other => panic!("the embedded store always leads: {other:?}"),
     }
 }

@@ -222,3 +222,40 @@ pub async fn a_fill_overtaken_by_a_write_is_refused(
         "Newer."
     );
 }
+
+/// Reads whose callers go away mid-load (an HTTP client that disconnects; what `wrk` does to its
+/// in-flight requests when it stops) give their store connections back: afterwards writes and
+/// reads still succeed. Before the fix, each abandoned load stayed in the single-flight map with
+/// its pooled SQLite connection, and four of them left every later call waiting out the pool's
+/// acquire timeout (`STORE_UNAVAILABLE` for every write of the bench's write part).
+pub async fn reads_abandoned_mid_load_give_their_connections_back(
+    store: Arc<dyn CatalogStore>,
+    backend: Arc<dyn CacheBackend>,
+) {
+    use futures::FutureExt as _;
+    let sku = unique_sku("CA");
+    put(store.as_ref(), content(&sku, &[], None, vec![], vec![])).await;
+    let cache = cached(store, backend);
+    for _ in 0..8 {
+        // Polled once (the load starts and waits on the store), then dropped.
+        let category = unique_category("ca");
+        let query = SearchQuery::new(None, vec![], Some(category), None, 10, None).unwrap();
+        let _ = cache.search(&query).now_or_never();
+        let _ = cache
+            .products_by_skus(&[unique_sku("CA-MISS"), sku.clone()])
+            .now_or_never();
+    }
+    let mut changed = content(&sku, &[], None, vec![], vec![]);
+    changed.description = "Written after abandoned reads.".into();
+    let written = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        cache.upsert_content(changed, at(1)),
+    )
+    .await
+    .expect("the write finishes");
+    written.expect("the write succeeds");
+    assert_eq!(
+        read(&cache, &sku).await.unwrap().content.description,
+        "Written after abandoned reads."
+    );
+}

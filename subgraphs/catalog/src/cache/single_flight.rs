@@ -1,10 +1,14 @@
 //! One loader per key: concurrent callers that miss the same key wait for the first caller's
 //! store load instead of each starting their own (stampede protection).
 //!
-//! Non-obvious: the load is a `Shared` future kept in the map only while it runs; any waiter
-//! drives it, so a first caller that goes away (its client disconnected) does not strand the
-//! others. A batch registers each of its keys, so a later batch that overlaps joins for the
-//! overlap and loads only the rest.
+//! Non-obvious: the load is a `Shared` future kept in the map only while the caller that
+//! started it is still waiting; any waiter drives it, so a first caller that goes away (its
+//! client disconnected) does not strand those that joined. When that first caller goes away its
+//! keys leave the map at once (a drop guard), so the load is dropped — and with it the pooled
+//! store connection it holds — as soon as no joiner is left. (Removing them only after the
+//! load completed leaked one connection per abandoned load: the map kept a future nobody
+//! polled, and four of them exhausted the SQLite pool.) A batch registers each of its keys, so
+//! a later batch that overlaps joins for the overlap and loads only the rest.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -68,15 +72,14 @@ where
         };
         let mut out = HashMap::with_capacity(keys.len());
         if let Some((own, flight)) = mine {
+            let registered = Registered {
+                flights: &self.flights,
+                keys: own,
+                id,
+            };
             let result = flight.await;
-            {
-                let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-                for key in &own {
-                    if flights.get(key).is_some_and(|(owner, _)| *owner == id) {
-                        flights.remove(key);
-                    }
-                }
-            }
+            let own = registered.keys.clone();
+            drop(registered);
             let values = result?;
             for key in own {
                 if let Some(v) = values.get(&key) {
@@ -92,6 +95,24 @@ where
             }
         }
         Ok((out, shared))
+    }
+}
+
+/// The keys one call registered: removed from the map when the call finishes *or is dropped*.
+struct Registered<'a, K: Hash + Eq, V, E> {
+    flights: &'a Mutex<Flights<K, V, E>>,
+    keys: Vec<K>,
+    id: u64,
+}
+
+impl<K: Hash + Eq, V, E> Drop for Registered<'_, K, V, E> {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &self.keys {
+            if flights.get(key).is_some_and(|(owner, _)| *owner == self.id) {
+                flights.remove(key);
+            }
+        }
     }
 }
 
@@ -129,5 +150,45 @@ mod tests {
             assert_eq!(task.await.unwrap().0[&7], 14);
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// Set when dropped: stands for the pooled connection a store load holds.
+    struct Held(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Drop for Held {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_load_whose_only_caller_went_away_is_dropped_and_forgotten() {
+        let flights: SingleFlight<u32, u32, ()> = SingleFlight::default();
+        let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let held = Held(released.clone());
+        let abandoned = flights.load(&[7], move |_| {
+            async move {
+                let _held = held;
+                std::future::pending::<Loaded<u32, u32, ()>>().await
+            }
+            .boxed()
+        });
+        // Polled once (the load starts and waits), then dropped, as when a client disconnects.
+        assert!(abandoned.now_or_never().is_none());
+        assert!(
+            released.load(Ordering::SeqCst),
+            "the load and what it held were dropped"
+        );
+        let (values, joined) = flights
+            .load(&[7], |keys| {
+                async move { Ok(Arc::new(keys.into_iter().map(|k| (k, k + 1)).collect())) }.boxed()
+            })
+            .await
+            .unwrap();
+        assert_eq!((values[&7], joined), (8, 0), "a later caller loads afresh");
+        assert!(
+            flights.flights.lock().unwrap().is_empty(),
+            "a finished load leaves the map too"
+        );
     }
 }

@@ -29,11 +29,13 @@ use chrono::{DateTime, Utc};
 
 use super::{CacheError, ProductCache};
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
-    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
-    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    AddAddressOutcome, Address, ArchiveReport, CancelOutcome, CategorySlug, Currency, Email,
+    IdempotencyKey, InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct,
+    NewUser, OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
+    PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange, User,
+    UserWithHash, WarehouseCode,
 };
-use crate::ids::{OrderId, ProductId, UserId};
+use crate::ids::{OrderId, PaymentId, ProductId, UserId};
 use crate::store::{CommerceStore, StoreError};
 
 /// The `cache` label of this cache in `polygate_cache_lookups_total` and
@@ -363,6 +365,78 @@ impl CommerceStore for CachingStore {
     }
 
     // ---- orders: reads ------------------------------------------------------------------------
+    async fn add_address(&self, new: &NewAddress) -> Result<AddAddressOutcome, StoreError> {
+        self.store.add_address(new).await
+    }
+
+    async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
+        self.store.addresses(user).await
+    }
+
+    async fn open_payment(&self, new: &NewPayment) -> Result<OpenPayment, StoreError> {
+        self.store.open_payment(new).await
+    }
+
+    async fn record_payment(
+        &self,
+        payment: PaymentId,
+        event: &PaymentEvent,
+    ) -> Result<PaymentUpdate, StoreError> {
+        self.store.record_payment(payment, event).await
+    }
+
+    async fn payments_of(
+        &self,
+        orders: &[OrderId],
+        reader: Option<UserId>,
+    ) -> Result<Vec<Payment>, StoreError> {
+        self.store.payments_of(orders, reader).await
+    }
+
+    async fn mark_order_shipping(&self, order: OrderId) -> Result<StatusChange, StoreError> {
+        self.store.mark_order_shipping(order).await
+    }
+
+    /// Shipping lowers `on_hand` and `reserved` together, so `available` (what the cache holds)
+    /// does not move; the products are invalidated anyway, like every stock write, so that a
+    /// cached document can never disagree with the rows.
+    async fn ship_stock(&self, order: OrderId) -> Result<Vec<ProductId>, StoreError> {
+        let result = self.store.ship_stock(order).await;
+        match &result {
+            Ok(shipped) => self.invalidate(shipped.iter().copied()).await,
+            Err(StoreError::Unavailable(_)) => self.invalidate_lines_of(order).await,
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn finish_shipping(&self, order: OrderId) -> Result<(), StoreError> {
+        self.store.finish_shipping(order).await
+    }
+
+    async fn mark_order_delivered(&self, order: OrderId) -> Result<StatusChange, StoreError> {
+        self.store.mark_order_delivered(order).await
+    }
+
+    async fn archive_settled(
+        &self,
+        orders_before: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<ArchiveReport, StoreError> {
+        self.store
+            .archive_settled(orders_before, as_of, batch)
+            .await
+    }
+
+    async fn stock_held_without_request(&self, limit: u32) -> Result<Vec<OrderId>, StoreError> {
+        self.store.stock_held_without_request(limit).await
+    }
+
+    async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError> {
+        self.store.inventory_drift().await
+    }
+
     async fn orders_by_ids(
         &self,
         ids: &[OrderId],

@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Currency, InvalidInput, Quantity, Sku, invalid};
+use super::{Currency, InvalidInput, PostalAddress, Quantity, Sku, invalid};
 use crate::ids::{OrderId, ProductId, UserId, WarehouseId};
 
 /// A client-chosen key that makes a write safe to retry: 1 to 100 printable ASCII characters.
@@ -73,9 +73,19 @@ impl OrderStatus {
         .find(|s| s.as_str() == stored)
     }
 
-    /// Only an order that has not left the warehouse can be cancelled (its stock goes back).
+    /// Only an unpaid order can be cancelled (its stock goes back); a paid one is refunded.
     pub fn cancellable(self) -> bool {
-        matches!(self, Self::Pending | Self::Paid)
+        matches!(self, Self::Pending)
+    }
+
+    /// Only a paid order ships.
+    pub fn shippable(self) -> bool {
+        matches!(self, Self::Paid)
+    }
+
+    /// Money goes back only where it was taken: paid, shipped or delivered orders.
+    pub fn refundable(self) -> bool {
+        matches!(self, Self::Paid | Self::Shipped | Self::Delivered)
     }
 }
 
@@ -135,8 +145,11 @@ pub enum PlacedAtOnce {
     KeyUsed,
 }
 
-/// Where a placing or cancelling stands. `Reserving` and `Releasing` are the unfinished states
-/// a retry or the sweeper resumes.
+/// Where an order's stock stands in its request's saga: placing (`Reserving` → `Placed` or
+/// `Rejected`), giving the stock back on a cancellation or a refund before shipping
+/// (`Releasing` → `Cancelled`), or shipping it (`Shipping` → `Shipped`). `Reserving`,
+/// `Releasing` and `Shipping` are the unfinished states a retry or the sweeper resumes;
+/// `Rejected`, `Cancelled` and `Shipped` are settled (the request may then be archived).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RequestState {
     Reserving,
@@ -144,9 +157,21 @@ pub enum RequestState {
     Rejected,
     Releasing,
     Cancelled,
+    Shipping,
+    Shipped,
 }
 
 impl RequestState {
+    const ALL: [Self; 7] = [
+        Self::Reserving,
+        Self::Placed,
+        Self::Rejected,
+        Self::Releasing,
+        Self::Cancelled,
+        Self::Shipping,
+        Self::Shipped,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reserving => "reserving",
@@ -154,19 +179,18 @@ impl RequestState {
             Self::Rejected => "rejected",
             Self::Releasing => "releasing",
             Self::Cancelled => "cancelled",
+            Self::Shipping => "shipping",
+            Self::Shipped => "shipped",
         }
     }
 
     pub fn parse(stored: &str) -> Option<Self> {
-        [
-            Self::Reserving,
-            Self::Placed,
-            Self::Rejected,
-            Self::Releasing,
-            Self::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == stored)
+        Self::ALL.into_iter().find(|s| s.as_str() == stored)
+    }
+
+    /// A crashed process may have left the saga here; the sweeper finishes it.
+    pub fn unfinished(self) -> bool {
+        matches!(self, Self::Reserving | Self::Releasing | Self::Shipping)
     }
 }
 
@@ -181,6 +205,8 @@ pub struct OrderRequest {
     pub created_at: DateTime<Utc>,
     pub currency: Currency,
     pub lines: Vec<LineRequest>,
+    /// Where the order ships; `None` only on requests stored before addresses existed.
+    pub ship_to: Option<PostalAddress>,
     pub state: RequestState,
 }
 
@@ -192,6 +218,7 @@ impl OrderRequest {
         key: IdempotencyKey,
         currency: Currency,
         lines: Vec<LineRequest>,
+        ship_to: PostalAddress,
     ) -> Self {
         let order_id = OrderId::new(user.shard());
         Self {
@@ -202,6 +229,7 @@ impl OrderRequest {
             key,
             currency,
             lines,
+            ship_to: Some(ship_to),
             state: RequestState::Reserving,
         }
     }
@@ -247,6 +275,9 @@ pub struct Order {
     pub currency: Currency,
     pub total_minor: i64,
     pub lines: Vec<OrderLine>,
+    /// The snapshot of the address it ships to; `None` only on orders placed before addresses
+    /// existed (their stored `ship_to` is `{}`).
+    pub ship_to: Option<PostalAddress>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -272,18 +303,35 @@ impl Order {
                 .map(|l| i64::from(l.quantity.get()) * l.unit_price_minor)
                 .sum(),
             lines,
+            ship_to: request.ship_to.clone(),
             created_at: request.created_at,
         }
     }
 }
 
 /// What cancelling did on the buyer's shard.
+// One value per store call, never held in bulk: boxing the order would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CancelOutcome {
     /// The order is now cancelled (or already was); its stock is to be released.
     Cancelled(Order),
-    /// The order exists but has shipped or was refunded.
+    /// The order exists but was paid (refund it instead), has shipped or was refunded.
     NotCancellable(OrderStatus),
+    /// A payment for the order is under way; cancelling now could leave it charged.
+    PaymentInProgress,
+    NotFound,
+}
+
+/// What a status change after payment (shipping, delivery) did on the buyer's shard.
+// One value per store call, never held in bulk: boxing the order would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusChange {
+    /// The order moved (or had already moved) to the asked status.
+    Done(Order),
+    /// The order is in a status the change cannot start from.
+    Refused(OrderStatus),
     NotFound,
 }
 
@@ -372,6 +420,8 @@ mod tests {
         ] {
             assert_eq!(OrderStatus::parse(s).unwrap().as_str(), s);
         }
-        assert!(OrderStatus::Paid.cancellable() && !OrderStatus::Shipped.cancellable());
+        assert!(OrderStatus::Pending.cancellable() && !OrderStatus::Paid.cancellable());
+        assert!(OrderStatus::Paid.shippable() && !OrderStatus::Pending.shippable());
+        assert!(!OrderStatus::Pending.refundable() && OrderStatus::Delivered.refundable());
     }
 }

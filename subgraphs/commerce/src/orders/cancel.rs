@@ -15,6 +15,8 @@ pub enum CancelError {
     NotFound,
     #[error("an order that is {} cannot be cancelled", .0.as_str())]
     NotCancellable(OrderStatus),
+    #[error("a payment of the order is under way")]
+    PaymentInProgress,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -29,12 +31,13 @@ pub async fn cancel_order(store: &dyn CommerceStore, order: OrderId) -> Result<O
             Ok(cancelled)
         }
         CancelOutcome::NotCancellable(status) => Err(CancelError::NotCancellable(status)),
+        CancelOutcome::PaymentInProgress => Err(CancelError::PaymentInProgress),
         CancelOutcome::NotFound => Err(CancelError::NotFound),
     }
 }
 
-/// Steps 2 and 3, shared with the sweeper.
-pub(super) async fn finish(store: &dyn CommerceStore, order: OrderId) -> Result<(), StoreError> {
+/// Steps 2 and 3, shared with the sweeper and with refunds of orders that had not shipped.
+pub async fn finish(store: &dyn CommerceStore, order: OrderId) -> Result<(), StoreError> {
     store.release_stock(order).await?;
     store.finish_cancellation(order).await
 }

@@ -16,6 +16,8 @@ pub const AFTER_OPEN: &str = "after_open";
 pub const AFTER_RESERVE: &str = "after_reserve";
 /// After the order is marked cancelled, before its stock is released.
 pub const AFTER_CANCEL_MARK: &str = "after_cancel_mark";
+/// After the order is marked shipped, before its stock leaves the warehouse.
+pub const AFTER_SHIP_MARK: &str = "after_ship_mark";
 
 pub fn reached(point: &str) {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();

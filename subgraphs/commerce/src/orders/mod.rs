@@ -1,5 +1,5 @@
-//! The order saga: placing and cancelling orders as a sequence of idempotent store steps, and
-//! the sweeper that finishes what a crashed process left half done.
+//! The order saga: placing, cancelling and shipping orders as sequences of idempotent store
+//! steps, and the sweeper that finishes what a crashed process left half done.
 //!
 //! Non-obvious: on Postgres the buyer's orders and the stock live in different databases, so no
 //! transaction spans a whole `placeOrder`. Safety comes from ordering instead: the request row
@@ -10,8 +10,10 @@
 mod cancel;
 pub mod crash_point;
 mod place;
+mod ship;
 mod sweep;
 
-pub use cancel::{CancelError, cancel_order};
+pub use cancel::{CancelError, cancel_order, finish as finish_release};
 pub use place::{MAX_LINES, PlaceError, PlaceOrder, place_order};
+pub use ship::{StatusError, mark_delivered, ship_order};
 pub use sweep::{SweepReport, run_sweeper, sweep};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::crash_point;
 use crate::domain::{
     Currency, IdempotencyKey, InvalidInput, LineRequest, Order, OrderRequest, PlacedAtOnce,
-    Quantity, RequestState, Reservation, Sku,
+    PostalAddress, Quantity, RequestState, Reservation, Sku,
 };
 use crate::ids::{ProductId, UserId};
 use crate::store::{CommerceStore, StoreError};
@@ -21,6 +21,8 @@ pub struct PlaceOrder {
     pub key: IdempotencyKey,
     pub currency: Currency,
     pub lines: Vec<(Sku, Quantity)>,
+    /// Where the order ships: a snapshot of one of the buyer's addresses.
+    pub ship_to: PostalAddress,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +67,7 @@ pub async fn place_order(store: &dyn CommerceStore, call: PlaceOrder) -> Result<
             .find(|(_, known)| *known == id)
             .map_or_else(|| id.to_string(), |(sku, _)| sku.as_str().to_owned())
     };
-    let fresh = OrderRequest::new(call.user, call.key, call.currency, lines);
+    let fresh = OrderRequest::new(call.user, call.key, call.currency, lines, call.ship_to);
     match store.place_order_at_once(&fresh).await? {
         Some(PlacedAtOnce::New(Reservation::Held(held))) => {
             return Ok(Order::from_reservation(&fresh, &held));
@@ -85,7 +87,11 @@ pub async fn place_order(store: &dyn CommerceStore, call: PlaceOrder) -> Result<
         RequestState::Rejected => Err(PlaceError::OutOfStock(
             "an item (an earlier call with this idempotency key was refused)".to_owned(),
         )),
-        RequestState::Placed | RequestState::Releasing | RequestState::Cancelled => {
+        RequestState::Placed
+        | RequestState::Releasing
+        | RequestState::Cancelled
+        | RequestState::Shipping
+        | RequestState::Shipped => {
             let found = store
                 .orders_by_ids(&[stored.order_id], Some(call.user))
                 .await?;

@@ -1,4 +1,5 @@
-//! The sweeper: finishes order requests a crashed process left `Reserving` or `Releasing`.
+//! The sweeper: finishes order requests a crashed process left `Reserving`, `Releasing` or
+//! `Shipping`.
 //!
 //! Non-obvious: a request only counts as abandoned once it is older than a grace period far
 //! longer than a request takes, so the sweeper rarely races a live call; when it does, both
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::{cancel, place};
+use super::{cancel, place, ship};
 use crate::domain::RequestState;
 use crate::store::{CommerceStore, StoreError};
 
@@ -23,8 +24,10 @@ pub struct SweepReport {
     pub placed: usize,
     /// Unfinished placings refused now (stock ran out meanwhile).
     pub rejected: usize,
-    /// Unfinished cancellations whose stock is now released.
+    /// Unfinished cancellations (and refunds before shipping) whose stock is now released.
     pub released: usize,
+    /// Unfinished shipments whose stock has now left.
+    pub shipped: usize,
 }
 
 /// Finishes every request unfinished for longer than `grace`.
@@ -42,7 +45,14 @@ pub async fn sweep(store: &dyn CommerceStore, grace: Duration) -> Result<SweepRe
                 cancel::finish(store, request.order_id).await?;
                 report.released += 1;
             }
-            RequestState::Placed | RequestState::Rejected | RequestState::Cancelled => {}
+            RequestState::Shipping => {
+                ship::finish(store, request.order_id).await?;
+                report.shipped += 1;
+            }
+            RequestState::Placed
+            | RequestState::Rejected
+            | RequestState::Cancelled
+            | RequestState::Shipped => {}
         }
     }
     Ok(report)
@@ -59,6 +69,7 @@ pub async fn run_sweeper(store: Arc<dyn CommerceStore>, every: Duration) {
                 placed = r.placed,
                 rejected = r.rejected,
                 released = r.released,
+                shipped = r.shipped,
                 "order sweeper finished abandoned requests"
             ),
             Err(e) => tracing::warn!(error = %e, "order sweep failed; retrying next tick"),

@@ -1,5 +1,6 @@
-//! Mutations: registration, sign-in and sign-out here; placing and cancelling orders, restocking
-//! and pricing hand over to `order.rs` and `product.rs`.
+//! Mutations: registration, sign-in and sign-out here; addresses, placing and cancelling orders,
+//! paying, shipping and refunding them, restocking and pricing hand over to `address.rs`,
+//! `order.rs`, `lifecycle.rs` and `product.rs`.
 //!
 //! Non-obvious: an unknown email and a wrong password give the same `UNAUTHENTICATED` error, and
 //! an unknown (or malformed) email still pays for one dummy argon2 verification, so neither the
@@ -10,6 +11,8 @@ use polygate_kit::auth::SessionIssuer;
 use polygate_kit::error::internal_error;
 use polygate_kit::{ErrorCode, api_error};
 
+use super::address::{self, AddressInput, AddressNode};
+use super::lifecycle::{self, PayOrderInput};
 use super::order::{self, OrderNode, PlaceOrderInput};
 use super::product::{self, ProductNode, RestockInput, SetPriceInput};
 use super::user::UserNode;
@@ -127,10 +130,44 @@ impl Mutation {
         order::place(ctx, input).await
     }
 
-    /// Cancels an order and gives its stock back: the buyer or staff. `CONFLICT` once it has
-    /// shipped; cancelling a cancelled order returns it again.
+    /// Cancels an unpaid order and gives its stock back: the buyer or staff. `CONFLICT` once it
+    /// is paid (refund it instead) or a payment is under way; cancelling a cancelled order
+    /// returns it again.
     async fn cancel_order(&self, ctx: &Context<'_>, id: ID) -> Result<OrderNode> {
         order::cancel(ctx, id).await
+    }
+
+    /// Adds an address to the signed-in user's address book (at most 20). New orders ship to
+    /// the newest address unless `placeOrder` names another.
+    async fn add_address(&self, ctx: &Context<'_>, input: AddressInput) -> Result<AddressNode> {
+        address::add(ctx, input).await
+    }
+
+    /// Pays the signed-in buyer's pending order: authorised, then captured; the order becomes
+    /// paid. The same `idempotencyKey` again continues the same payment and never charges twice.
+    /// `BAD_USER_INPUT` (`paymentMethod: declined …`) when the provider declines, `CONFLICT`
+    /// when the order is not pending or another payment is under way, `STORE_UNAVAILABLE` when
+    /// the provider did not answer (retry with the same key).
+    async fn pay_order(&self, ctx: &Context<'_>, input: PayOrderInput) -> Result<OrderNode> {
+        lifecycle::pay(ctx, input).await
+    }
+
+    /// Ships a paid order; staff only. Its reserved units leave the warehouse (`on_hand` and
+    /// `reserved` fall together). `CONFLICT` unless it is paid; shipping it again returns it.
+    async fn ship_order(&self, ctx: &Context<'_>, id: ID) -> Result<OrderNode> {
+        lifecycle::ship(ctx, id).await
+    }
+
+    /// Marks a shipped order delivered; staff only. `CONFLICT` unless it has shipped.
+    async fn mark_delivered(&self, ctx: &Context<'_>, id: ID) -> Result<OrderNode> {
+        lifecycle::deliver(ctx, id).await
+    }
+
+    /// Refunds a paid, shipped or delivered order's payment; staff only. An order that had not
+    /// shipped gives its stock back. `CONFLICT` when nothing was paid; refunding it again
+    /// returns it.
+    async fn refund_order(&self, ctx: &Context<'_>, id: ID) -> Result<OrderNode> {
+        lifecycle::refund(ctx, id).await
     }
 
     /// Adds stock to a warehouse; staff only. A retry with the same `idempotencyKey` changes

@@ -15,7 +15,9 @@ use chrono::SecondsFormat;
 use polygate_kit::batch::Batcher;
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
+use super::address::ShippingAddress;
 use super::money::MoneyNode;
+use super::payment::{PaymentLoader, PaymentNode};
 use super::product::{ProductNode, load_product};
 use super::user::{UserNode, load_user};
 use super::{
@@ -114,6 +116,29 @@ impl OrderNode {
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<UserNode>> {
         load_user(ctx, self.0.user).await
     }
+
+    /// Where the order ships: a copy of the buyer's address taken when it was placed (null only
+    /// for orders placed before addresses existed).
+    async fn ship_to(&self) -> Option<ShippingAddress> {
+        self.0.ship_to.as_ref().map(ShippingAddress::from)
+    }
+
+    /// The attempts to pay it, oldest first; one store call per page of orders.
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<PaymentNode>> {
+        let found = ctx
+            .data_unchecked::<Batcher<ReadKey<OrderId>, PaymentLoader>>()
+            .load_one(ReadKey {
+                id: self.0.id,
+                reader: reader(ctx),
+            })
+            .await
+            .map_err(store_failed)?;
+        Ok(found
+            .unwrap_or_default()
+            .into_iter()
+            .map(PaymentNode::new)
+            .collect())
+    }
 }
 
 /// One product of an order, as sold: SKU and unit price are copies taken when it was placed.
@@ -163,6 +188,9 @@ pub struct PlaceOrderInput {
     /// 1 to 100 printable ASCII characters, chosen by the client per order: sending the same
     /// order again with the same key returns the first order instead of placing another.
     pub idempotency_key: String,
+    /// The id of an entry of the buyer's address book; the newest entry when omitted. The
+    /// order keeps a copy of it.
+    pub ship_to: Option<ID>,
 }
 
 #[derive(InputObject)]
@@ -297,11 +325,15 @@ pub(crate) async fn history(
 /// `placeOrder`: validates every field, then runs the order saga for the viewer.
 pub(crate) async fn place(ctx: &Context<'_>, input: PlaceOrderInput) -> Result<OrderNode> {
     let (_, buyer) = signed_in(ctx)?;
+    let key = IdempotencyKey::parse(&input.idempotency_key).map_err(bad_input)?;
+    let currency = Currency::parse(&input.currency).map_err(bad_input)?;
+    let lines = parse_items(&input.items)?;
     let call = PlaceOrder {
         user: buyer,
-        key: IdempotencyKey::parse(&input.idempotency_key).map_err(bad_input)?,
-        currency: Currency::parse(&input.currency).map_err(bad_input)?,
-        lines: parse_items(&input.items)?,
+        key,
+        currency,
+        lines,
+        ship_to: super::address::ship_to(ctx, buyer, input.ship_to.as_ref()).await?,
     };
     let currency = call.currency.clone();
     orders::place_order(store(ctx).as_ref(), call)
@@ -374,6 +406,10 @@ pub(crate) async fn cancel(ctx: &Context<'_>, id: ID) -> Result<OrderNode> {
     match orders::cancel_order(store(ctx).as_ref(), id).await {
         Ok(order) => Ok(OrderNode::new(order)),
         Err(CancelError::NotFound) => Err(not_found()),
+        Err(CancelError::NotCancellable(OrderStatus::Paid)) => Err(api_error(
+            ErrorCode::Conflict,
+            "id: the order is paid and can no longer be cancelled; staff can refund it",
+        )),
         Err(CancelError::NotCancellable(status)) => Err(api_error(
             ErrorCode::Conflict,
             format!(
@@ -381,10 +417,14 @@ pub(crate) async fn cancel(ctx: &Context<'_>, id: ID) -> Result<OrderNode> {
                 status.as_str()
             ),
         )),
+        Err(CancelError::PaymentInProgress) => Err(api_error(
+            ErrorCode::Conflict,
+            "id: a payment of the order is under way; it cannot be cancelled now",
+        )),
         Err(CancelError::Store(e)) => Err(store_failed(e)),
     }
 }
 
-fn not_found() -> async_graphql::Error {
+pub(crate) fn not_found() -> async_graphql::Error {
     api_error(ErrorCode::NotFound, "id: no such order")
 }

@@ -14,6 +14,7 @@ use chrono::SecondsFormat;
 use polygate_kit::batch::Batcher;
 use polygate_kit::{ErrorCode, Viewer, api_error};
 
+use super::address::{self, AddressNode};
 use super::order::{self, OrderPage};
 use super::{may_see, store_failed};
 use crate::domain::{Email, User};
@@ -79,6 +80,18 @@ impl UserNode {
         self.user
             .created_at
             .to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    /// The user's address book, newest first (the newest is where orders ship by default).
+    /// Visible to the user themself and to staff; null with `FORBIDDEN` for anyone else.
+    async fn addresses(&self, ctx: &Context<'_>) -> Result<Option<Vec<AddressNode>>> {
+        if !(self.seen_by_owner || may_see(ctx.data_opt::<Viewer>(), self.user.id)) {
+            return Err(api_error(
+                ErrorCode::Forbidden,
+                "only the user and staff may see the addresses",
+            ));
+        }
+        address::book(ctx, self.user.id).await.map(Some)
     }
 
     /// The user's orders, newest first, `first` (1 to 100) at a time after the `after` cursor.

@@ -13,11 +13,13 @@ use polygate_kit::metrics::StoreCallTimer;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
-    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
-    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    AddAddressOutcome, Address, ArchiveReport, CancelOutcome, CategorySlug, Currency, Email,
+    IdempotencyKey, InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct,
+    NewUser, OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
+    PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange, User,
+    UserWithHash, WarehouseCode,
 };
-use crate::ids::{OrderId, ProductId, UserId};
+use crate::ids::{OrderId, PaymentId, ProductId, UserId};
 
 pub mod conformance;
 pub mod postgres;
@@ -151,13 +153,76 @@ pub trait CommerceStore: Send + Sync {
     async fn release_stock(&self, order: OrderId) -> Result<Vec<ProductId>, StoreError>;
     /// Cancelling, step 3 (buyer's shard): the request is finished.
     async fn finish_cancellation(&self, order: OrderId) -> Result<(), StoreError>;
-    /// Requests left `Reserving` or `Releasing` since before `older_than`: work a crashed
-    /// process did not finish, for the sweeper.
+    /// Requests left `Reserving`, `Releasing` or `Shipping` since before `older_than`: work a
+    /// crashed process did not finish, for the sweeper.
     async fn unfinished_order_requests(
         &self,
         older_than: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<OrderRequest>, StoreError>;
+
+    // ---- addresses (the user's shard) --------------------------------------------------------
+    /// Adds an entry to the user's address book, which holds at most
+    /// [`crate::domain::MAX_ADDRESSES_PER_USER`].
+    async fn add_address(&self, new: &NewAddress) -> Result<AddAddressOutcome, StoreError>;
+    /// The user's addresses, newest first; read from the primary (an address added a moment ago
+    /// is the one the next order ships to).
+    async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError>;
+
+    // ---- payments (the order's shard) ----------------------------------------------------------
+    /// Records a payment attempt (pending) for a pending order, or finds the one recorded under
+    /// the same key. The order's row is locked while it looks, so an order never has two live
+    /// attempts.
+    async fn open_payment(&self, new: &NewPayment) -> Result<OpenPayment, StoreError>;
+    /// Applies what the provider said, once: a repeated event is `AlreadyApplied`. Capturing
+    /// makes a pending order paid; refunding makes it refunded and, if it had not shipped, moves
+    /// its request to `Releasing` (`release_stock`), for `release_stock` and
+    /// `finish_cancellation` to finish.
+    async fn record_payment(
+        &self,
+        payment: PaymentId,
+        event: &PaymentEvent,
+    ) -> Result<PaymentUpdate, StoreError>;
+    /// The payment attempts of `orders`, oldest first.
+    async fn payments_of(
+        &self,
+        orders: &[OrderId],
+        reader: Option<UserId>,
+    ) -> Result<Vec<Payment>, StoreError>;
+
+    // ---- shipping and delivery: a saga like cancelling -----------------------------------------
+    /// Shipping, step 1 (buyer's shard): paid → shipped, the request `Shipping`. `Done` again for
+    /// an order already shipped or delivered.
+    async fn mark_order_shipping(&self, order: OrderId) -> Result<StatusChange, StoreError>;
+    /// Shipping, step 2 (catalog): the order's held reservations become shipped and their units
+    /// leave `on_hand` and `reserved` together; a repeat moves nothing. Returns the products.
+    async fn ship_stock(&self, order: OrderId) -> Result<Vec<ProductId>, StoreError>;
+    /// Shipping, step 3 (buyer's shard): the request is `Shipped`.
+    async fn finish_shipping(&self, order: OrderId) -> Result<(), StoreError>;
+    /// shipped → delivered (`Done` again when delivered).
+    async fn mark_order_delivered(&self, order: OrderId) -> Result<StatusChange, StoreError>;
+
+    // ---- upkeep --------------------------------------------------------------------------------
+    /// Moves up to `batch` settled order requests (rejected, cancelled, shipped) and up to
+    /// `batch` settled reservations (released, shipped) of orders placed before `orders_before`
+    /// from the hot tables to their archives (stamped `as_of`), on every database. Requests and
+    /// reservations of orders still in flight stay however old. Call again until it moves fewer
+    /// than `batch` of each. After this, a request's idempotency key is free again.
+    async fn archive_settled(
+        &self,
+        orders_before: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<ArchiveReport, StoreError>;
+    /// Orders that hold stock (held reservations, catalog) but have no order request on their
+    /// shard, live or archived; at most `limit`. A running system never has one (the request is
+    /// written before the stock is held, in an earlier transaction or the same one); restoring
+    /// the catalog to a later moment than a shard does. After a restore, `release_stock` gives
+    /// their stock back (`polygate-commerce sweep`).
+    async fn stock_held_without_request(&self, limit: u32) -> Result<Vec<OrderId>, StoreError>;
+    /// Stock rows whose `reserved` is not the total of their held reservations (catalog).
+    /// Expected empty; anything else is a bug to investigate, never to paper over.
+    async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError>;
 
     // ---- orders: reads ------------------------------------------------------------------------
     /// The orders among `ids` that exist, in any order, each with its lines in SKU order.

@@ -108,6 +108,24 @@ impl Fixture {
     }
 }
 
+/// Adds an address (Berlin) to `viewer`'s book through the schema; returns its id.
+pub async fn add_address(f: &Fixture, viewer: &Viewer) -> String {
+    let response = f
+        .run(
+            "mutation($i: AddressInput!) { addAddress(input: $i) { id } }",
+            serde_json::json!({"i": {"label": "Home", "recipient": "Test Buyer",
+                                     "line1": "Torstraße 1", "city": "Berlin",
+                                     "postalCode": "10119", "country": "DE"}}),
+            Some(viewer.clone()),
+        )
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    json(&response)["addAddress"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 pub fn viewer(user_id: &str, staff: bool) -> Viewer {
     Viewer {
         user_id: user_id.to_owned(),

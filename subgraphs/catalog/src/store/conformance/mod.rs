@@ -6,6 +6,7 @@
 //! categories, attribute keys and words with unique names, so checks may share a database and run
 //! in parallel. Times are fixed instants, never the wall clock.
 
+mod concurrency;
 mod content;
 mod feed;
 mod reviews;
@@ -20,6 +21,7 @@ use crate::domain::{
     Attribute, AttributeValue, CatalogProduct, CategorySlug, Media, ProductContent, Sku, Variant,
 };
 
+pub use concurrency::concurrent_writers_all_succeed_and_each_write_applies_once;
 pub use content::{
     a_variant_sku_of_another_product_is_a_conflict, content_round_trips_by_sku,
     deleting_content_removes_it_and_its_reviews, ping_succeeds,
@@ -66,6 +68,7 @@ macro_rules! catalog_store_checks {
             every_content_change_and_deletion_appears_in_the_outbox_in_order,
             old_and_new_documents_read_the_same_and_the_migrator_rewrites_old_ones,
             ping_succeeds,
+            concurrent_writers_all_succeed_and_each_write_applies_once,
         );
     };
 }

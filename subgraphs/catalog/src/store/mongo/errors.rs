@@ -94,18 +94,35 @@ pub fn from_mongo(e: Error) -> StoreError {
     }
 }
 
+/// Waits before transaction attempt `attempt` (2, 3, …): a random part of 5 ms × 2^(attempt-2),
+/// capped at 320 ms, so writers in *other* processes that conflicted with this one on the same
+/// document do not collide again in lockstep.
+pub async fn back_off(attempt: usize) {
+    use rand::Rng as _;
+    let ceiling_ms = (5u64 << (attempt.saturating_sub(2)).min(6)).min(320);
+    let wait_ms = rand::rng().random_range(ceiling_ms / 2..=ceiling_ms);
+    tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+}
+
 /// Runs `$body` (an expression of type `Result<T, TxError>` that uses `&mut $session`) in a
-/// multi-document transaction on `$store.client`: retried whole on a transient error, its commit
-/// retried when the outcome is unknown, aborted on any other failure.
+/// multi-document transaction on `$store.client`, after the transactions before it from this
+/// store have finished: retried whole (after a jittered back-off) on a transient error, its
+/// commit retried when the outcome is unknown, aborted on any other failure.
 macro_rules! in_transaction {
     ($store:expr, |$session:ident| $body:expr) => {{
         use $crate::store::mongo::errors::{
             MAX_COMMIT_ATTEMPTS, MAX_TRANSACTION_ATTEMPTS, TxError, from_mongo, is_transient,
             is_unknown_commit,
         };
+        // One transaction at a time from this store (see `MongoStore::transactions`): queued
+        // here, not aborted by the server, and never interleaved on a server without isolation.
+        let _turn = $store.transactions.lock().await;
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if attempt > 1 {
+                $crate::store::mongo::errors::back_off(attempt).await;
+            }
             let mut $session = $store.client.start_session().await.map_err(from_mongo)?;
             $session.start_transaction().await.map_err(from_mongo)?;
             let outcome: Result<_, TxError> = async { $body }.await;

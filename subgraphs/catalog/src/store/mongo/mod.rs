@@ -61,6 +61,17 @@ pub struct MongoStore {
     changes: Collection<Document>,
     counters: Collection<Document>,
     quirks: ServerQuirks,
+    /// Taken by every multi-document transaction for its whole run: this store's transactions
+    /// run one after another. Every content write updates the one outbox counter document, so
+    /// on MongoDB concurrent content writes cannot commit side by side anyway: queueing them
+    /// here replaces a storm of server-side write conflicts and retries (which, without it,
+    /// exhausted the attempts under 8 concurrent writers) with a wait. And nx-27017 has no
+    /// isolation between concurrent transactions at all (one SQLite transaction per database;
+    /// a second session's transaction becomes a savepoint inside the first, so one commit
+    /// commits both and the other then fails with "no such savepoint" although its writes are
+    /// in): there, this is what makes concurrent writes correct. The cost: reviews, which touch
+    /// no shared document, also queue (per process; see the design doc's figures).
+    pub(crate) transactions: tokio::sync::Mutex<()>,
 }
 
 /// A read preference by its URL name (`primary`, `secondaryPreferred`, …).
@@ -107,6 +118,7 @@ impl MongoStore {
             quirks: ServerQuirks {
                 push_each_keeps_documents: true,
             },
+            transactions: tokio::sync::Mutex::new(()),
             client,
             db,
         };

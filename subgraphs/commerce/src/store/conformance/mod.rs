@@ -6,10 +6,13 @@
 //! and future adapters can call it. The checks speak only through the trait (no SQL, nothing
 //! engine-specific), and every check makes its own users, products, warehouses and keys with
 //! unique names and leaves no request unfinished, so checks may share a database. One file per
-//! area: `users`, `catalog`, `orders`, and `simultaneous` (orders placed at the same moment).
+//! area: `users`, `catalog`, `orders`, `simultaneous` (orders placed at the same moment) and
+//! `lifecycle` (addresses, payments, shipping, refunds), `restore` (after a restore).
 
 mod catalog;
+mod lifecycle;
 mod orders;
+mod restore;
 mod simultaneous;
 mod users;
 
@@ -17,9 +20,9 @@ use polygate_kit::testing::unique_name;
 
 use super::CommerceStore;
 use crate::domain::{
-    CategorySlug, Currency, DisplayName, Email, IdempotencyKey, Money, NewProduct, NewUser,
-    PasswordHash, Product, ProductName, Quantity, Restock, RestockOutcome, Sku, User,
-    WarehouseCode,
+    AddressParts, CategorySlug, Currency, DisplayName, Email, IdempotencyKey, Money, NewProduct,
+    NewUser, PasswordHash, PostalAddress, Product, ProductName, Quantity, Restock, RestockOutcome,
+    Sku, User, WarehouseCode,
 };
 use crate::ids::{DEFAULT_SHARD, ProductId};
 
@@ -28,6 +31,16 @@ pub use catalog::{
     product_ids_by_skus_finds_exactly_the_known_skus, products_round_trip_by_id_and_sku,
     reserve_stock_is_all_or_nothing_and_idempotent, restock_applies_once_per_key,
     set_price_changes_the_current_price,
+};
+pub use lifecycle::{
+    a_crash_after_ship_mark_is_finished_by_the_sweeper,
+    a_declined_payment_changes_nothing_but_its_attempt,
+    a_lost_answer_is_finished_by_the_retry_without_a_second_charge,
+    an_address_book_is_bounded_and_orders_keep_a_copy, duplicate_callbacks_apply_once,
+    paying_captures_once_and_the_order_becomes_paid, pending_order,
+    refunds_give_money_back_and_stock_only_before_shipping,
+    settled_rows_leave_the_hot_tables_and_live_ones_stay,
+    shipping_turns_reservations_into_stock_that_left,
 };
 pub use orders::{
     a_crash_after_cancel_mark_releases_the_stock_once, a_crash_after_open_is_placed_by_the_sweeper,
@@ -39,6 +52,7 @@ pub use orders::{
     record_order_and_reject_order_request_respect_each_other, the_same_key_twice_places_one_order,
     the_same_key_with_different_lines_is_key_reused,
 };
+pub use restore::stock_held_without_a_request_is_found_and_given_back;
 pub use simultaneous::{
     SimultaneousOrders, orders_placed_at_the_same_moment_keep_their_own_outcomes,
 };
@@ -82,6 +96,16 @@ macro_rules! commerce_store_checks {
             a_crash_after_cancel_mark_releases_the_stock_once,
             order_history_pages_newest_first_without_gaps_or_duplicates,
             orders_by_ids_returns_lines,
+            an_address_book_is_bounded_and_orders_keep_a_copy,
+            paying_captures_once_and_the_order_becomes_paid,
+            a_declined_payment_changes_nothing_but_its_attempt,
+            a_lost_answer_is_finished_by_the_retry_without_a_second_charge,
+            duplicate_callbacks_apply_once,
+            shipping_turns_reservations_into_stock_that_left,
+            a_crash_after_ship_mark_is_finished_by_the_sweeper,
+            refunds_give_money_back_and_stock_only_before_shipping,
+            settled_rows_leave_the_hot_tables_and_live_ones_stay,
+            stock_held_without_a_request_is_found_and_given_back,
         );
     };
 }
@@ -116,6 +140,17 @@ pub async fn run_all(store: &dyn CommerceStore) {
     a_crash_after_cancel_mark_releases_the_stock_once(store).await;
     order_history_pages_newest_first_without_gaps_or_duplicates(store).await;
     orders_by_ids_returns_lines(store).await;
+
+    an_address_book_is_bounded_and_orders_keep_a_copy(store).await;
+    paying_captures_once_and_the_order_becomes_paid(store).await;
+    a_declined_payment_changes_nothing_but_its_attempt(store).await;
+    a_lost_answer_is_finished_by_the_retry_without_a_second_charge(store).await;
+    duplicate_callbacks_apply_once(store).await;
+    shipping_turns_reservations_into_stock_that_left(store).await;
+    a_crash_after_ship_mark_is_finished_by_the_sweeper(store).await;
+    refunds_give_money_back_and_stock_only_before_shipping(store).await;
+    settled_rows_leave_the_hot_tables_and_live_ones_stay(store).await;
+    stock_held_without_a_request_is_found_and_given_back(store).await;
 
     ping_succeeds(store).await;
 }
@@ -153,6 +188,20 @@ fn unique_category(tag: &str) -> CategorySlug {
 /// An idempotency key no other check uses.
 fn unique_key(tag: &str) -> IdempotencyKey {
     IdempotencyKey::parse(&unique_name(tag)).expect("valid key")
+}
+
+/// Where the checks' orders ship.
+pub fn ship_to() -> PostalAddress {
+    PostalAddress::parse(&AddressParts {
+        recipient: "Conformance Buyer",
+        line1: "Torstraße 1",
+        line2: None,
+        city: "Berlin",
+        region: None,
+        postal_code: Some("10119"),
+        country: "DE",
+    })
+    .expect("a valid address")
 }
 
 fn eur() -> Currency {

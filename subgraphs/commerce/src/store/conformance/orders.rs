@@ -14,8 +14,8 @@ use chrono::Utc;
 use futures::future::join_all;
 
 use super::{
-    add_stock, available, create_user, create_warehouse, eur, qty, stocked_product, unique_key,
-    unique_sku,
+    add_stock, available, create_user, create_warehouse, eur, qty, ship_to, stocked_product,
+    unique_key, unique_sku,
 };
 use crate::domain::{
     CancelOutcome, Currency, IdempotencyKey, LineRequest, Lines, Order, OrderCursor, OrderRequest,
@@ -40,6 +40,7 @@ pub(super) async fn place(
             .iter()
             .map(|(sku, n)| ((*sku).clone(), qty(*n)))
             .collect(),
+        ship_to: ship_to(),
     };
     place_order(store, call).await
 }
@@ -87,7 +88,7 @@ fn request(user: &User, key: &IdempotencyKey, product: &Product, n: i32) -> Orde
         product: product.id,
         quantity: qty(n),
     }];
-    OrderRequest::new(user.id, key.clone(), Currency::usd(), lines)
+    OrderRequest::new(user.id, key.clone(), Currency::usd(), lines, ship_to())
 }
 
 /// 50 buyers racing for 10 units: exactly 10 get one, 40 are told it is out of stock, and the
@@ -262,6 +263,7 @@ pub async fn an_order_beyond_stock_is_refused_and_stays_refused(store: &dyn Comm
         key: unique_key("beyond"),
         currency: eur(),
         lines: vec![(product.sku.clone(), qty(1))],
+        ship_to: ship_to(),
     };
     let err = place_order(store, euros).await.unwrap_err();
     assert!(matches!(err, PlaceError::NoPrice(_)), "got {err:?}");

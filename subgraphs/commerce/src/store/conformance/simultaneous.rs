@@ -65,6 +65,7 @@ impl SimultaneousOrders {
             key: unique_key("same-moment"),
             currency: eur(),
             lines: vec![(self.plenty.sku.clone(), qty(1))],
+            ship_to: super::ship_to(),
         };
         let both = [(&self.contested.sku, 1), (&self.absent.sku, 1)];
         let contested = [(&self.contested.sku, 1)];

@@ -1,6 +1,7 @@
 //! Catalog queries (catalog database): products, prices, warehouses, stock and reservations.
 //!
-//! Non-obvious: `reserve` takes a transaction-scoped advisory lock on the order id first, so a
+//! Non-obvious: every write is an explicit transaction committed before returning (see
+//! `users.rs` on transaction pooling). `reserve` takes a transaction-scoped advisory lock on the order id first, so a
 //! retry racing the sweeper for the same order waits for the other attempt and then finds its
 //! reservation rows, instead of holding stock twice. Lines lock their inventory rows in product
 //! id order, so two orders for overlapping products cannot deadlock.
@@ -10,8 +11,8 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use super::rows;
 use crate::domain::{
-    CategorySlug, Currency, LineRequest, Money, NewProduct, Product, Reservation, ReservedLine,
-    Restock, RestockOutcome, Sku, WarehouseCode,
+    ArchiveReport, CategorySlug, Currency, InventoryDrift, LineRequest, Money, NewProduct, Product,
+    Reservation, ReservedLine, Restock, RestockOutcome, Sku, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, WarehouseId, generate};
 use crate::store::{StoreError, from_sqlx};
@@ -145,8 +146,9 @@ async fn insert_price(
 }
 
 pub async fn set_price(pool: &PgPool, product: ProductId, price: &Money) -> Result<(), StoreError> {
-    let mut conn = pool.acquire().await.map_err(from_sqlx)?;
-    insert_price(&mut conn, product, price).await
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    insert_price(&mut tx, product, price).await?;
+    tx.commit().await.map_err(from_sqlx)
 }
 
 pub async fn ensure_warehouse(
@@ -155,6 +157,7 @@ pub async fn ensure_warehouse(
     name: &str,
     country: &str,
 ) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     sqlx::query(
         "INSERT INTO warehouses (id, code, name, country) VALUES ($1, $2, $3, $4)
          ON CONFLICT (code) DO NOTHING",
@@ -163,10 +166,10 @@ pub async fn ensure_warehouse(
     .bind(code.as_str())
     .bind(name)
     .bind(country)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
-    .map(drop)
-    .map_err(from_sqlx)
+    .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)
 }
 
 pub async fn restock(pool: &PgPool, restock: &Restock) -> Result<RestockOutcome, StoreError> {
@@ -372,8 +375,8 @@ pub(super) fn in_request_order(
 pub async fn release(pool: &PgPool, order: OrderId) -> Result<Vec<ProductId>, StoreError> {
     let mut tx = pool.begin().await.map_err(from_sqlx)?;
     let released = sqlx::query(
-        "UPDATE stock_reservations SET released = true
-         WHERE order_id = $1 AND NOT released
+        "UPDATE stock_reservations SET state = 'released', settled_at = now()
+         WHERE order_id = $1 AND state = 'held'
          RETURNING product_id, warehouse_id, quantity",
     )
     .bind(order.as_i64())
@@ -398,4 +401,48 @@ pub async fn release(pool: &PgPool, order: OrderId) -> Result<Vec<ProductId>, St
     }
     tx.commit().await.map_err(from_sqlx)?;
     Ok(products)
+}
+
+/// Stock rows whose `reserved` is not the total of their held reservations
+/// (`commerce_inventory_drift()`, migration 0010).
+pub async fn drift(pool: &PgPool) -> Result<Vec<InventoryDrift>, StoreError> {
+    let found: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT product_id, warehouse_id, reserved, held FROM commerce_inventory_drift()",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(from_sqlx)?;
+    found
+        .into_iter()
+        .map(|(product, warehouse, reserved, held)| {
+            Ok(InventoryDrift {
+                product: rows::product_id(product)?,
+                warehouse: WarehouseId::from_i64(warehouse)
+                    .ok_or_else(|| crate::store::corrupt(format!("warehouse id {warehouse}")))?,
+                reserved,
+                held,
+            })
+        })
+        .collect()
+}
+
+/// One batch of `commerce_archive_settled` (migration 0011) on one database.
+pub async fn archive_settled(
+    pool: &PgPool,
+    orders_before: chrono::DateTime<Utc>,
+    as_of: chrono::DateTime<Utc>,
+    batch: u32,
+) -> Result<ArchiveReport, StoreError> {
+    let (requests, reservations): (i64, i64) =
+        sqlx::query_as("SELECT requests, reservations FROM commerce_archive_settled($1, $2, $3)")
+            .bind(orders_before)
+            .bind(i32::try_from(batch).unwrap_or(i32::MAX))
+            .bind(as_of)
+            .fetch_one(pool)
+            .await
+            .map_err(from_sqlx)?;
+    Ok(ArchiveReport {
+        requests: requests.max(0) as u64,
+        reservations: reservations.max(0) as u64,
+    })
 }

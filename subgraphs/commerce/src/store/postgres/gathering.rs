@@ -49,6 +49,8 @@ type Answer = Result<PlacedAtOnce, StoreError>;
 /// The placing queue of one database.
 pub struct Gathering {
     pool: PgPool,
+    /// Behind a transaction pooler each call is an explicit transaction (see `together::place`).
+    pooled: bool,
     queue: Mutex<Queue>,
 }
 
@@ -64,9 +66,10 @@ struct Waiting {
 }
 
 impl Gathering {
-    pub fn new(pool: PgPool) -> Arc<Self> {
+    pub fn new(pool: PgPool, pooled: bool) -> Arc<Self> {
         Arc::new(Self {
             pool,
+            pooled,
             queue: Mutex::default(),
         })
     }
@@ -123,7 +126,7 @@ impl Gathering {
     async fn call(&self, gathered: Vec<Waiting>) {
         ORDERS_PER_CALL.observe(gathered.len() as f64);
         let orders: Vec<&OrderRequest> = gathered.iter().map(|w| &w.order).collect();
-        match together::place(&self.pool, &orders).await {
+        match together::place(&self.pool, &orders, self.pooled).await {
             Ok(answers) => {
                 for (waiting, answer) in gathered.into_iter().zip(answers) {
                     let _gone = waiting.answer.send(answer);
@@ -146,7 +149,7 @@ impl Gathering {
 
     async fn alone(&self, order: &OrderRequest) -> Answer {
         ORDERS_PER_CALL.observe(1.0);
-        together::place(&self.pool, &[order])
+        together::place(&self.pool, &[order], self.pooled)
             .await?
             .pop()
             .unwrap_or_else(|| Err(StoreError::Other("no answer for a lone order".to_owned())))

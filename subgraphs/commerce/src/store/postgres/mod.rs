@@ -21,21 +21,27 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::try_join_all;
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor as _, PgPool};
 
 use super::{CommerceStore, StoreError, instrumented, instrumented_batch};
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
-    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
-    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    AddAddressOutcome, Address, ArchiveReport, CancelOutcome, CategorySlug, Currency, Email,
+    IdempotencyKey, InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct,
+    NewUser, OpenPayment, Order, OrderCursor, OrderRequest, Payment, PaymentEvent, PaymentUpdate,
+    PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange, User,
+    UserWithHash, WarehouseCode,
 };
-use crate::ids::{OrderId, ProductId, UserId};
+use crate::ids::{OrderId, PaymentId, ProductId, UserId};
 
+mod addresses;
 mod catalog;
+mod fulfilment;
 mod gathering;
 pub mod monitoring;
 mod orders;
+mod orphans;
+mod payments;
 mod replica;
 mod rows;
 pub mod shard_move;
@@ -67,19 +73,48 @@ pub struct PostgresStore {
     gathering: std::sync::Arc<gathering::Gathering>,
 }
 
+/// The server-side timeouts of every connection: a query abandoned by a timed-out caller stops,
+/// and DDL gives up instead of queueing behind long queries.
+const TIMEOUTS: [(&str, &str); 2] = [("statement_timeout", "5s"), ("lock_timeout", "2s")];
+
 fn connect_options(url: &str, role: &str) -> Result<PgConnectOptions, sqlx::Error> {
     Ok(PgConnectOptions::from_str(url)?
         .application_name(&format!("polygate-commerce-{role}"))
-        .options([("statement_timeout", "5s"), ("lock_timeout", "2s")]))
+        .options(TIMEOUTS))
 }
 
-async fn pool(url: &str, role: &str, max: u32) -> anyhow::Result<PgPool> {
-    PgPoolOptions::new()
+/// What a pooled connection runs whenever it is handed out behind a transaction pooler: a
+/// transaction of its own (so Parse and Bind, which sqlx sends with a Sync between them, reach
+/// the same server connection) with the timeouts the pooler dropped from the start-up packet.
+const BEGIN_POOLED: &str =
+    "BEGIN; SET LOCAL statement_timeout = '5s'; SET LOCAL lock_timeout = '2s'";
+
+async fn pool(url: &str, role: &str, max: u32, transaction_pooler: bool) -> anyhow::Result<PgPool> {
+    let mut options = connect_options(url, role)?;
+    let mut pool = PgPoolOptions::new()
         .max_connections(max)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(3))
-        .idle_timeout(Duration::from_secs(300))
-        .connect_with(connect_options(url, role)?)
+        .idle_timeout(Duration::from_secs(300));
+    if transaction_pooler {
+        // PgBouncer 1.18 hands each transaction to any server connection and does not follow
+        // prepared statements: no statement cache (each statement is prepared in the transaction
+        // that runs it; the pooler's `server_reset_query = DEALLOCATE ALL` clears them), and
+        // every use of a connection is a transaction. Writes commit explicitly before returning;
+        // the COMMIT on release only ends read-only work.
+        options = options.statement_cache_capacity(0);
+        pool = pool
+            .after_connect(|conn, _| {
+                Box::pin(async move { conn.execute(BEGIN_POOLED).await.map(drop) })
+            })
+            .before_acquire(|conn, _| {
+                Box::pin(async move { conn.execute(BEGIN_POOLED).await.map(|_| true) })
+            })
+            .after_release(|conn, _| {
+                Box::pin(async move { conn.execute("COMMIT").await.map(|_| true) })
+            });
+    }
+    pool.connect_with(options)
         .await
         .with_context(|| format!("cannot reach Postgres at {}", crate::redact(url)))
 }
@@ -96,12 +131,13 @@ impl PostgresStore {
         topology.validate().map_err(anyhow::Error::msg)?;
         let mut databases = Vec::new();
         for (name, urls) in topology.databases() {
-            let primary = pool(&urls.primary, "primary", 10).await?;
+            let pooled = topology.transaction_pooler;
+            let primary = pool(&urls.primary, "primary", 10, pooled).await?;
             crate::migrate::postgres(&primary)
                 .await
                 .with_context(|| format!("cannot migrate database {name}"))?;
             let replica = match &urls.replica {
-                Some(url) => Some(pool(url, "replica", 10).await?),
+                Some(url) => Some(pool(url, "replica", 10, pooled).await?),
                 None => None,
             };
             databases.push(Database {
@@ -113,7 +149,10 @@ impl PostgresStore {
         topology::bootstrap(&databases[CATALOG].primary).await?;
         let homes = topology::load_map(&databases[CATALOG].primary, &databases).await?;
         Ok(Self {
-            gathering: gathering::Gathering::new(databases[CATALOG].primary.clone()),
+            gathering: gathering::Gathering::new(
+                databases[CATALOG].primary.clone(),
+                topology.transaction_pooler,
+            ),
             databases,
             map: ShardMap::new(homes),
             recent: replica::RecentWrites::default(),
@@ -143,6 +182,11 @@ impl PostgresStore {
     /// The catalog database's primary pool.
     pub fn pool(&self) -> &PgPool {
         &self.databases[CATALOG].primary
+    }
+
+    /// Every database's name and primary pool, `main` first.
+    pub fn primaries(&self) -> impl Iterator<Item = (&str, &PgPool)> {
+        self.databases.iter().map(|d| (d.name.as_str(), &d.primary))
     }
 
     /// The named database (`main` or a shard database).
@@ -548,6 +592,172 @@ impl CommerceStore for PostgresStore {
             Ok(all)
         })
         .await
+    }
+
+    async fn add_address(&self, new: &NewAddress) -> Result<AddAddressOutcome, StoreError> {
+        instrumented(
+            ENGINE,
+            "add_address",
+            self.on_shard(new.user.shard(), |_, pool| async move {
+                addresses::add(&pool, new).await
+            }),
+        )
+        .await
+    }
+
+    async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
+        instrumented(ENGINE, "addresses", async {
+            let home = self.map.home(user.shard());
+            addresses::of_user(&self.databases[home].primary, user).await
+        })
+        .await
+    }
+
+    async fn open_payment(&self, new: &NewPayment) -> Result<OpenPayment, StoreError> {
+        instrumented(ENGINE, "open_payment", async {
+            self.on_shard(new.order.shard(), |home, pool| async move {
+                let (opened, buyer) = payments::open(&pool, new).await?;
+                if let (OpenPayment::Ready(_), Some(buyer)) = (&opened, buyer) {
+                    self.remember_write(buyer, home).await;
+                }
+                Ok(opened)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn record_payment(
+        &self,
+        payment: PaymentId,
+        event: &PaymentEvent,
+    ) -> Result<PaymentUpdate, StoreError> {
+        instrumented(ENGINE, "record_payment", async {
+            self.on_shard(payment.shard(), |home, pool| async move {
+                let (update, buyer) = payments::record(&pool, payment, event).await?;
+                if let (PaymentUpdate::Applied { .. }, Some(buyer)) = (&update, buyer) {
+                    self.remember_write(buyer, home).await;
+                }
+                Ok(update)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn payments_of(
+        &self,
+        orders: &[OrderId],
+        reader: Option<UserId>,
+    ) -> Result<Vec<Payment>, StoreError> {
+        instrumented_batch(ENGINE, "payments_of", orders, async {
+            let groups = self.by_database(orders, OrderId::shard);
+            let found = try_join_all(groups.into_iter().map(|(home, group)| async move {
+                payments::of_orders(self.read_pool(home, reader).await, &group).await
+            }))
+            .await?;
+            Ok(found.into_iter().flatten().collect())
+        })
+        .await
+    }
+
+    async fn mark_order_shipping(&self, order: OrderId) -> Result<StatusChange, StoreError> {
+        instrumented(ENGINE, "mark_order_shipping", async {
+            self.on_shard(order.shard(), |home, pool| async move {
+                let change = fulfilment::mark_shipping(&pool, order).await?;
+                if let StatusChange::Done(shipped) = &change {
+                    self.remember_write(shipped.user, home).await;
+                }
+                Ok(change)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn ship_stock(&self, order: OrderId) -> Result<Vec<ProductId>, StoreError> {
+        instrumented(
+            ENGINE,
+            "ship_stock",
+            fulfilment::ship_stock(self.catalog(), order),
+        )
+        .await
+    }
+
+    async fn finish_shipping(&self, order: OrderId) -> Result<(), StoreError> {
+        instrumented(
+            ENGINE,
+            "finish_shipping",
+            self.on_shard(order.shard(), |_, pool| async move {
+                fulfilment::finish_shipping(&pool, order).await
+            }),
+        )
+        .await
+    }
+
+    async fn mark_order_delivered(&self, order: OrderId) -> Result<StatusChange, StoreError> {
+        instrumented(ENGINE, "mark_order_delivered", async {
+            self.on_shard(order.shard(), |home, pool| async move {
+                let change = fulfilment::mark_delivered(&pool, order).await?;
+                if let StatusChange::Done(delivered) = &change {
+                    self.remember_write(delivered.user, home).await;
+                }
+                Ok(change)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn archive_settled(
+        &self,
+        orders_before: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<ArchiveReport, StoreError> {
+        instrumented(ENGINE, "archive_settled", async {
+            let moved = try_join_all(
+                self.databases
+                    .iter()
+                    .map(|db| catalog::archive_settled(&db.primary, orders_before, as_of, batch)),
+            )
+            .await?;
+            let mut total = ArchiveReport::default();
+            moved.into_iter().for_each(|r| total.add(r));
+            Ok(total)
+        })
+        .await
+    }
+
+    async fn stock_held_without_request(&self, limit: u32) -> Result<Vec<OrderId>, StoreError> {
+        instrumented(ENGINE, "stock_held_without_request", async {
+            let mut found = Vec::new();
+            let mut after: Option<OrderId> = None;
+            // Page through the orders holding stock (catalog), asking each page's shards which
+            // have a request; bounded by the held reservations, which are finite and indexed.
+            loop {
+                let page = orphans::holding_stock(self.catalog(), after, orphans::PAGE).await?;
+                let Some(last) = page.last().copied() else {
+                    break;
+                };
+                for (home, group) in self.by_database(&page, OrderId::shard) {
+                    let known =
+                        orphans::with_request(&self.databases[home].primary, &group).await?;
+                    found.extend(group.into_iter().filter(|id| !known.contains(id)));
+                }
+                if found.len() >= limit as usize || page.len() < orphans::PAGE as usize {
+                    break;
+                }
+                after = Some(last);
+            }
+            found.truncate(limit as usize);
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError> {
+        instrumented(ENGINE, "inventory_drift", catalog::drift(self.catalog())).await
     }
 
     async fn orders_by_ids(

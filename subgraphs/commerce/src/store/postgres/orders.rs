@@ -13,7 +13,7 @@ use sqlx::{PgConnection, PgPool};
 use super::rows;
 use crate::domain::{
     CancelOutcome, IdempotencyKey, Lines, Order, OrderCursor, OrderRequest, OrderStatus,
-    RequestState,
+    PostalAddress, RequestState,
 };
 use crate::ids::{OrderId, UserId, generate};
 use crate::store::{StoreError, from_sqlx};
@@ -25,7 +25,7 @@ const ORDERS_BY_IDS: &str =
 const ORDER_LINES: &str =
     include_str!("../../../../../sql/commerce/postgres/queries/order_lines.sql");
 const REQUEST_COLUMNS: &str = "user_id, idempotency_key, fingerprint, order_id, order_created_at, \
-                               currency, lines, state";
+                               currency, lines, ship_to, state";
 
 /// Fails with `ShardMoving` unless this database owns `shard`; holds the ownership row in share
 /// mode until the transaction ends.
@@ -50,8 +50,8 @@ pub async fn open_request(
         serde_json::to_value(&request.lines).map_err(|e| StoreError::Other(e.to_string()))?;
     let inserted = sqlx::query(
         "INSERT INTO order_requests (user_id, idempotency_key, fingerprint, order_id,
-                                     order_created_at, currency, lines, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                     order_created_at, currency, lines, state, ship_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (user_id, idempotency_key) DO NOTHING
          RETURNING user_id",
     )
@@ -63,6 +63,7 @@ pub async fn open_request(
     .bind(request.currency.as_str())
     .bind(lines)
     .bind(request.state.as_str())
+    .bind(request.ship_to.as_ref().map(PostalAddress::to_json))
     .fetch_optional(&mut *tx)
     .await
     .map_err(from_sqlx)?;
@@ -120,15 +121,20 @@ pub async fn record(pool: &PgPool, order: &Order, key: &IdempotencyKey) -> Resul
             )));
         }
     }
+    let ship_to = order
+        .ship_to
+        .as_ref()
+        .ok_or_else(|| StoreError::Other(format!("order {} has no address", order.id)))?;
     sqlx::query(
         "INSERT INTO orders (id, user_id, status, currency, total_minor, ship_to, created_at)
-         VALUES ($1, $2, $3, $4, $5, '{}', $6)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(order.id.as_i64())
     .bind(order.user.as_i64())
     .bind(order.status.as_str())
     .bind(order.currency.as_str())
     .bind(order.total_minor)
+    .bind(ship_to.to_json())
     .bind(order.created_at)
     .execute(&mut *tx)
     .await
@@ -161,7 +167,7 @@ pub async fn record(pool: &PgPool, order: &Order, key: &IdempotencyKey) -> Resul
     tx.commit().await.map_err(from_sqlx)
 }
 
-async fn set_state(
+pub(super) async fn set_state(
     conn: &mut PgConnection,
     user: UserId,
     key: &IdempotencyKey,
@@ -189,37 +195,51 @@ pub async fn reject(pool: &PgPool, user: UserId, key: &IdempotencyKey) -> Result
     tx.commit().await.map_err(from_sqlx)
 }
 
-pub async fn mark_cancelled(pool: &PgPool, order: OrderId) -> Result<CancelOutcome, StoreError> {
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
-    fence(&mut tx, order.shard()).await?;
+/// The order (without its lines), its row locked for the rest of the transaction: every status
+/// change and every payment of an order starts here, so they take turns.
+pub(super) async fn locked_order(
+    conn: &mut PgConnection,
+    order: OrderId,
+) -> Result<Option<Order>, StoreError> {
     let found = sqlx::query(&format!("{ORDERS_BY_IDS} FOR UPDATE"))
         .bind(vec![order.as_i64()])
         .bind(vec![order.created_at()])
-        .fetch_optional(&mut *tx)
+        .fetch_optional(conn)
         .await
         .map_err(from_sqlx)?;
-    let Some(row) = found else {
+    found.as_ref().map(rows::order_head).transpose()
+}
+
+pub async fn mark_cancelled(pool: &PgPool, order: OrderId) -> Result<CancelOutcome, StoreError> {
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    fence(&mut tx, order.shard()).await?;
+    let Some(mut head) = locked_order(&mut tx, order).await? else {
         return Ok(CancelOutcome::NotFound);
     };
-    let mut head = rows::order_head(&row)?;
     if head.status != OrderStatus::Cancelled {
         if !head.status.cancellable() {
             return Ok(CancelOutcome::NotCancellable(head.status));
         }
-        sqlx::query("UPDATE orders SET status = 'cancelled' WHERE id = $1 AND created_at = $2")
-            .bind(order.as_i64())
-            .bind(head.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
-        sqlx::query(
-            "UPDATE order_requests SET state = 'releasing', updated_at = now()
-             WHERE order_id = $1 AND state = 'placed'",
+        // The order row is locked, and paying locks it too: no payment can start meanwhile.
+        let paying: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM payments
+                            WHERE order_id = $1 AND status IN ('pending', 'authorized'))",
         )
         .bind(order.as_i64())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        if paying {
+            return Ok(CancelOutcome::PaymentInProgress);
+        }
+        set_order_status(&mut tx, &head, OrderStatus::Cancelled).await?;
+        set_state_of_order(
+            &mut tx,
+            order,
+            RequestState::Placed,
+            RequestState::Releasing,
+        )
+        .await?;
         head.status = OrderStatus::Cancelled;
     }
     let mut orders = with_lines(&mut tx, vec![head]).await?;
@@ -230,14 +250,13 @@ pub async fn mark_cancelled(pool: &PgPool, order: OrderId) -> Result<CancelOutco
 pub async fn finish_cancellation(pool: &PgPool, order: OrderId) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(from_sqlx)?;
     fence(&mut tx, order.shard()).await?;
-    sqlx::query(
-        "UPDATE order_requests SET state = 'cancelled', updated_at = now()
-         WHERE order_id = $1 AND state = 'releasing'",
+    set_state_of_order(
+        &mut tx,
+        order,
+        RequestState::Releasing,
+        RequestState::Cancelled,
     )
-    .bind(order.as_i64())
-    .execute(&mut *tx)
-    .await
-    .map_err(from_sqlx)?;
+    .await?;
     tx.commit().await.map_err(from_sqlx)
 }
 
@@ -248,7 +267,7 @@ pub async fn unfinished(
 ) -> Result<Vec<OrderRequest>, StoreError> {
     let found = sqlx::query(&format!(
         "SELECT {REQUEST_COLUMNS} FROM order_requests
-         WHERE state IN ('reserving', 'releasing') AND updated_at < $1
+         WHERE state IN ('reserving', 'releasing', 'shipping') AND updated_at < $1
          ORDER BY updated_at LIMIT $2"
     ))
     .bind(older_than)
@@ -315,7 +334,7 @@ pub async fn history(
 }
 
 /// Fills in the lines of `orders` with one query.
-async fn with_lines(
+pub(super) async fn with_lines(
     conn: &mut PgConnection,
     mut orders: Vec<Order>,
 ) -> Result<Vec<Order>, StoreError> {
@@ -339,4 +358,40 @@ async fn with_lines(
         order.lines = lines.remove(&order.id).unwrap_or_default();
     }
     Ok(orders)
+}
+
+/// Sets the status of a locked order row.
+pub(super) async fn set_order_status(
+    conn: &mut PgConnection,
+    order: &Order,
+    status: OrderStatus,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET status = $3 WHERE id = $1 AND created_at = $2")
+        .bind(order.id.as_i64())
+        .bind(order.created_at)
+        .bind(status.as_str())
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(from_sqlx)
+}
+
+/// Moves the request of `order` from `from` to `to`; no change when it is elsewhere.
+pub(super) async fn set_state_of_order(
+    conn: &mut PgConnection,
+    order: OrderId,
+    from: RequestState,
+    to: RequestState,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE order_requests SET state = $3, updated_at = now()
+         WHERE order_id = $1 AND state = $2",
+    )
+    .bind(order.as_i64())
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(from_sqlx)
 }

@@ -6,11 +6,11 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use crate::domain::{
-    CategorySlug, Currency, DisplayName, Email, IdempotencyKey, LineRequest, Money, Order,
-    OrderLine, OrderRequest, OrderStatus, Product, ProductName, Quantity, RequestState,
-    ReservedLine, Sku, User,
+    Address, AddressParts, CategorySlug, Currency, DisplayName, Email, IdempotencyKey, LineRequest,
+    Money, Order, OrderLine, OrderRequest, OrderStatus, Payment, PaymentStatus, PostalAddress,
+    Product, ProductName, ProviderRef, Quantity, RequestState, ReservedLine, Sku, User,
 };
-use crate::ids::{OrderId, ProductId, UserId, WarehouseId};
+use crate::ids::{AddressId, OrderId, PaymentId, ProductId, UserId, WarehouseId};
 use crate::store::{StoreError, corrupt, from_sqlx};
 
 pub fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
@@ -97,6 +97,68 @@ pub fn order_head(row: &PgRow) -> Result<Order, StoreError> {
         currency: currency(&get::<String>(row, "currency")?)?,
         total_minor: get(row, "total_minor")?,
         lines: Vec::new(),
+        ship_to: ship_to(get(row, "ship_to")?)?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+/// A stored shipping address snapshot; `{}` (orders from before addresses) and NULL are `None`.
+pub fn ship_to(stored: Option<serde_json::Value>) -> Result<Option<PostalAddress>, StoreError> {
+    match stored {
+        None => Ok(None),
+        Some(serde_json::Value::Object(map)) if map.is_empty() => Ok(None),
+        Some(value) => PostalAddress::from_json(value)
+            .map(Some)
+            .map_err(|e| corrupt(format!("ship_to: {e}"))),
+    }
+}
+
+/// A row of queries/addresses_of_user.sql.
+pub fn address(row: &PgRow) -> Result<Address, StoreError> {
+    let text = |column: &str| get::<String>(row, column);
+    let maybe = |column: &str| get::<Option<String>>(row, column);
+    let (recipient, line1, city, country) = (
+        text("recipient")?,
+        text("line1")?,
+        text("city")?,
+        text("country")?,
+    );
+    let (line2, region, postal_code) = (maybe("line2")?, maybe("region")?, maybe("postal_code")?);
+    let address = PostalAddress::parse(&AddressParts {
+        recipient: &recipient,
+        line1: &line1,
+        line2: line2.as_deref(),
+        city: &city,
+        region: region.as_deref(),
+        postal_code: postal_code.as_deref(),
+        country: &country,
+    })
+    .map_err(corrupt)?;
+    let raw_id: i64 = get(row, "id")?;
+    Ok(Address {
+        id: id(raw_id, AddressId::from_i64, "address")?,
+        user: user_id(get(row, "user_id")?)?,
+        label: maybe("label")?,
+        address,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+/// A row of queries/payments_of_orders.sql.
+pub fn payment(row: &PgRow) -> Result<Payment, StoreError> {
+    let status: String = get(row, "status")?;
+    Ok(Payment {
+        id: id(get(row, "id")?, PaymentId::from_i64, "payment")?,
+        order: order_id(get(row, "order_id")?)?,
+        amount_minor: get(row, "amount_minor")?,
+        currency: currency(&get::<String>(row, "currency")?)?,
+        status: PaymentStatus::parse(&status)
+            .ok_or_else(|| corrupt(format!("payment status {status}")))?,
+        provider: get(row, "provider")?,
+        provider_ref: get::<Option<String>>(row, "provider_ref")?
+            .map(|r| ProviderRef::parse(&r).map_err(corrupt))
+            .transpose()?,
+        failure: get(row, "failure")?,
         created_at: get(row, "created_at")?,
     })
 }
@@ -142,6 +204,7 @@ pub fn order_request(row: &PgRow) -> Result<OrderRequest, StoreError> {
         created_at,
         currency: currency(&get::<String>(row, "currency")?)?,
         lines,
+        ship_to: ship_to(get(row, "ship_to")?)?,
         state: RequestState::parse(&state).ok_or_else(|| corrupt(format!("state {state}")))?,
     })
 }

@@ -21,10 +21,13 @@ use super::PostgresStore;
 use crate::store::{StoreError, from_sqlx};
 
 /// The shard's rows, table by table in foreign-key order, with the column holding the shard.
-const TABLES: [(&str, &str); 6] = [
+/// The archive of the shard's settled requests moves too (its attached months; COPY routes each
+/// row to the target's partition of its month, which the target's upkeep makes like the source's).
+const TABLES: [(&str, &str); 7] = [
     ("users", "id"),
     ("addresses", "user_id"),
     ("order_requests", "user_id"),
+    ("order_requests_archive", "user_id"),
     ("orders", "id"),
     ("order_items", "order_id"),
     ("payments", "order_id"),
@@ -73,35 +76,49 @@ pub async fn move_shard(
     }
 
     // 1. Fence: no more writes to the shard in its old home.
-    sqlx::query("DELETE FROM shard_ownership WHERE logical_shard = $1")
-        .bind(shard as i16)
-        .execute(&source.primary)
-        .await
-        .map_err(from_sqlx)?;
+    committed(
+        &source.primary,
+        "DELETE FROM shard_ownership WHERE logical_shard = $1",
+        shard,
+    )
+    .await?;
 
     // 2. Copy, and take ownership in the same transaction. If that fails, the old home takes
     //    the shard back (the map still points there), so a failed move costs a stall, not an
     //    outage; the move can be run again.
     if let Err(e) = copy_and_own(&source.primary, &target.primary, shard, &mut report).await {
-        sqlx::query(
+        committed(
+            &source.primary,
             "INSERT INTO shard_ownership (logical_shard) VALUES ($1) ON CONFLICT DO NOTHING",
+            shard,
         )
-        .bind(shard as i16)
-        .execute(&source.primary)
-        .await
-        .map_err(from_sqlx)?;
+        .await?;
         return Err(e);
     }
 
     // 3. Switch the map; routers with the old map learn it from the fence.
+    let mut tx = store.pool().begin().await.map_err(from_sqlx)?;
     sqlx::query("UPDATE shard_map SET database = $2, moved_at = now() WHERE logical_shard = $1")
         .bind(shard as i16)
         .bind(to)
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)?;
     store.reload_map().await?;
     Ok(report)
+}
+
+/// Runs `statement` (bound to `shard`) in a transaction committed before returning: a step of
+/// the move must be durable before the next one starts, also behind a transaction pooler.
+async fn committed(pool: &PgPool, statement: &str, shard: u16) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    sqlx::query(statement)
+        .bind(shard as i16)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)
 }
 
 /// Step 4, once every router has seen the new map: deletes `shard`'s rows from every database

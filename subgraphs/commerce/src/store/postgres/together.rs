@@ -1,8 +1,8 @@
 //! Placing orders in one transaction: one call of the stored function `place_orders_together`
-//! (migration 0008) for orders whose buyers' shards live in the catalog database. The saga's
-//! three steps cost three commits and about twenty statements per order; this is one round trip
-//! and one commit for every order in the call, and leaves the same rows. Which orders share a
-//! call is [`super::gathering`]'s business.
+//! (migration 0008, with the shipping address since 0010) for orders whose buyers' shards live
+//! in the catalog database. The saga's three steps cost three commits and about twenty
+//! statements per order; this is one round trip and one commit for every order in the call, and
+//! leaves the same rows. Which orders share a call is [`super::gathering`]'s business.
 
 use sqlx::PgPool;
 use sqlx::postgres::PgRow;
@@ -13,38 +13,43 @@ use crate::ids::generate;
 use crate::store::{StoreError, corrupt, from_sqlx};
 
 const PLACE: &str = "SELECT ord, outcome, product_id, warehouse_id, sku, quantity, unit_price_minor
-                     FROM place_orders_together($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+                     FROM place_orders_together($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                                                $13)";
 
 /// Places `orders` in one transaction. The outer error is the call's (nothing was written); the
 /// inner ones are each order's own, in the order given.
+///
+/// The call is one statement, so it commits before the answer arrives, with no BEGIN and COMMIT
+/// round trips. Behind a transaction pooler (`pooled`) the connection's statements run in a
+/// transaction that would commit only on release, after the caller has answered the buyer: there
+/// the call is an explicit transaction, committed first.
 pub async fn place(
     pool: &PgPool,
     orders: &[&OrderRequest],
+    pooled: bool,
 ) -> Result<Vec<Result<PlacedAtOnce, StoreError>>, StoreError> {
     let mut call = Call::default();
     for (index, order) in orders.iter().enumerate() {
         call.push(index as i32 + 1, order)?;
     }
-    let found = sqlx::query(PLACE)
-        .bind(&call.shards)
-        .bind(&call.users)
-        .bind(&call.keys)
-        .bind(&call.fingerprints)
-        .bind(&call.order_ids)
-        .bind(&call.created_at)
-        .bind(&call.currencies)
-        .bind(&call.lines)
-        .bind(&call.line_orders)
-        .bind(&call.products)
-        .bind(&call.quantities)
-        .bind(&call.item_ids)
-        .fetch_all(pool)
-        .await
-        .map_err(from_sqlx)?;
+    if pooled {
+        let mut tx = pool.begin().await.map_err(from_sqlx)?;
+        let found = call.query().fetch_all(&mut *tx).await.map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        return answers(orders, &found);
+    }
+    let found = call.query().fetch_all(pool).await.map_err(from_sqlx)?;
+    answers(orders, &found)
+}
 
+/// Each order's answer from the function's rows.
+fn answers(
+    orders: &[&OrderRequest],
+    found: &[PgRow],
+) -> Result<Vec<Result<PlacedAtOnce, StoreError>>, StoreError> {
     // `ord` is the order's 1-based index in the call.
     let mut by_order: Vec<Vec<&PgRow>> = vec![Vec::new(); orders.len()];
-    for row in &found {
+    for row in found {
         let ord: i32 = rows::get(row, "ord")?;
         usize::try_from(ord - 1)
             .ok()
@@ -80,9 +85,28 @@ struct Call {
     products: Vec<i64>,
     quantities: Vec<i32>,
     item_ids: Vec<i64>,
+    ship_tos: Vec<serde_json::Value>,
 }
 
 impl Call {
+    /// The call of `place_orders_together` with these arguments.
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(PLACE)
+            .bind(&self.shards)
+            .bind(&self.users)
+            .bind(&self.keys)
+            .bind(&self.fingerprints)
+            .bind(&self.order_ids)
+            .bind(&self.created_at)
+            .bind(&self.currencies)
+            .bind(&self.lines)
+            .bind(&self.line_orders)
+            .bind(&self.products)
+            .bind(&self.quantities)
+            .bind(&self.item_ids)
+            .bind(&self.ship_tos)
+    }
+
     fn push(&mut self, index: i32, order: &OrderRequest) -> Result<(), StoreError> {
         // The function finds an order's lines by index and would place an order without any as
         // no order at all; validation never lets one through, and this keeps it that way.
@@ -92,6 +116,11 @@ impl Call {
                 order.order_id
             )));
         }
+        let ship_to = order
+            .ship_to
+            .as_ref()
+            .ok_or_else(|| StoreError::Other(format!("order {} has no address", order.order_id)))?;
+        self.ship_tos.push(ship_to.to_json());
         let shard = order.user.shard();
         self.shards.push(shard as i16);
         self.users.push(order.user.as_i64());

@@ -24,6 +24,10 @@ pub struct Topology {
     pub main: DatabaseUrls,
     /// Further shard databases. Shards move to them with `move_shard`.
     pub shards: BTreeMap<String, DatabaseUrls>,
+    /// The URLs lead to PgBouncer in transaction pooling mode (README, "Connections at scale"):
+    /// every pooled connection then works inside a transaction of its own, without a statement
+    /// cache, with its timeouts set per transaction.
+    pub transaction_pooler: bool,
 }
 
 /// A database's primary and, optionally, a streaming replica for reads that tolerate lag.
@@ -48,6 +52,7 @@ impl Topology {
         Self {
             main: DatabaseUrls::primary(url),
             shards: BTreeMap::new(),
+            transaction_pooler: false,
         }
     }
 

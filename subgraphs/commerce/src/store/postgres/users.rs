@@ -1,4 +1,9 @@
 //! User queries: rows on the user's shard, the email index in the catalog database.
+//!
+//! Non-obvious: every write here is an explicit transaction committed before the function
+//! returns, even a single statement. Behind a transaction pooler (`transaction_pooler`), a
+//! statement outside one would commit only when its connection went back to the pool, after the
+//! caller had moved on.
 
 use sqlx::PgPool;
 
@@ -27,25 +32,28 @@ pub async fn claim_email(
     email: &Email,
     user: UserId,
 ) -> Result<Claim, StoreError> {
+    let mut tx = catalog.begin().await.map_err(from_sqlx)?;
     let claimed = sqlx::query(
         "INSERT INTO user_emails (email, user_id) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING",
     )
     .bind(email.as_str())
     .bind(user.as_i64())
-    .execute(catalog)
+    .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?
     .rows_affected();
     if claimed == 1 {
+        tx.commit().await.map_err(from_sqlx)?;
         return Ok(Claim::Claimed);
     }
     let (by, stale): (i64, bool) = sqlx::query_as(&format!(
         "SELECT user_id, claimed_at < now() - interval '{STALE_CLAIM}' FROM user_emails WHERE email = $1"
     ))
     .bind(email.as_str())
-    .fetch_one(catalog)
+    .fetch_one(&mut *tx)
     .await
     .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)?;
     Ok(Claim::Taken {
         by: rows::user_id(by)?,
         stale,
@@ -59,16 +67,18 @@ pub async fn take_over_claim(
     from: UserId,
     to: UserId,
 ) -> Result<bool, StoreError> {
+    let mut tx = catalog.begin().await.map_err(from_sqlx)?;
     let moved = sqlx::query(
         "UPDATE user_emails SET user_id = $3, claimed_at = now() WHERE email = $1 AND user_id = $2",
     )
     .bind(email.as_str())
     .bind(from.as_i64())
     .bind(to.as_i64())
-    .execute(catalog)
+    .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?
     .rows_affected();
+    tx.commit().await.map_err(from_sqlx)?;
     Ok(moved == 1)
 }
 
@@ -77,13 +87,14 @@ pub async fn release_claim(
     email: &Email,
     user: UserId,
 ) -> Result<(), StoreError> {
+    let mut tx = catalog.begin().await.map_err(from_sqlx)?;
     sqlx::query("DELETE FROM user_emails WHERE email = $1 AND user_id = $2")
         .bind(email.as_str())
         .bind(user.as_i64())
-        .execute(catalog)
+        .execute(&mut *tx)
         .await
-        .map(drop)
-        .map_err(from_sqlx)
+        .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)
 }
 
 pub async fn claimed_by(catalog: &PgPool, email: &Email) -> Result<Option<UserId>, StoreError> {

@@ -1,5 +1,5 @@
 //! The catalog: products with their current prices and available stock, warehouses, restocks,
-//! and the stock reservations that the order saga holds and releases.
+//! and the stock reservations that the order saga holds, then releases or ships.
 //!
 //! Non-obvious: a product is read in one statement: its current prices come back as one JSON
 //! array from the `current_prices` view and its stock as a sum over warehouses, so a batch of
@@ -12,8 +12,8 @@ use sqlx::{Row, SqliteConnection};
 
 use super::{SqliteStore, json_array, now_ms, time_from_ms};
 use crate::domain::{
-    CategorySlug, Currency, LineRequest, Money, NewProduct, Product, ProductName, Quantity,
-    Reservation, ReservedLine, Restock, RestockOutcome, Sku, WarehouseCode,
+    CategorySlug, Currency, InventoryDrift, LineRequest, Money, NewProduct, Product, ProductName,
+    Quantity, Reservation, ReservedLine, Restock, RestockOutcome, Sku, WarehouseCode,
 };
 use crate::ids::{OrderId, ProductId, WarehouseId, generate};
 use crate::store::{StoreError, corrupt, from_sqlx};
@@ -439,8 +439,8 @@ async fn hold_line(
     .map_err(from_sqlx)?;
     sqlx::query(
         "INSERT INTO stock_reservations (order_id, product_id, warehouse_id, sku, quantity,
-                                         unit_price_minor, currency, released, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                                         unit_price_minor, currency, state, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?)",
     )
     .bind(order.as_i64())
     .bind(product.as_i64())
@@ -467,26 +467,57 @@ pub(super) async fn release_stock(
     store: &SqliteStore,
     order: OrderId,
 ) -> Result<Vec<ProductId>, StoreError> {
+    settle(store, order, Settle::Release).await
+}
+
+pub(super) async fn ship_stock(
+    store: &SqliteStore,
+    order: OrderId,
+) -> Result<Vec<ProductId>, StoreError> {
+    settle(store, order, Settle::Ship).await
+}
+
+/// How a held reservation stops being held.
+#[derive(Clone, Copy)]
+enum Settle {
+    /// Its units are free again (`reserved` falls).
+    Release,
+    /// Its units left the warehouse (`on_hand` and `reserved` fall together).
+    Ship,
+}
+
+/// Settles every held reservation of `order`; a repeat finds none held and changes nothing.
+async fn settle(
+    store: &SqliteStore,
+    order: OrderId,
+    how: Settle,
+) -> Result<Vec<ProductId>, StoreError> {
     let mut tx = store.write().await?;
     let held = sqlx::query(
         "SELECT product_id, warehouse_id, quantity FROM stock_reservations
-         WHERE order_id = ? AND released = 0",
+         WHERE order_id = ? AND state = 'held' ORDER BY product_id",
     )
     .bind(order.as_i64())
     .fetch_all(&mut *tx)
     .await
     .map_err(from_sqlx)?;
     let now = now_ms();
-    let mut released = Vec::with_capacity(held.len());
+    let (state, leaves) = match how {
+        Settle::Release => ("released", 0),
+        Settle::Ship => ("shipped", 1),
+    };
+    let mut settled = Vec::with_capacity(held.len());
     for row in &held {
         let product: i64 = row.try_get("product_id").map_err(from_sqlx)?;
         let warehouse: i64 = row.try_get("warehouse_id").map_err(from_sqlx)?;
-        let quantity: i32 = row.try_get("quantity").map_err(from_sqlx)?;
+        let quantity: i64 = row.try_get("quantity").map_err(from_sqlx)?;
         let updated = sqlx::query(
-            "UPDATE inventory SET reserved = reserved - ?, updated_at = ?
-             WHERE product_id = ? AND warehouse_id = ?",
+            "UPDATE inventory SET reserved = reserved - ?1, on_hand = on_hand - ?1 * ?2,
+                                  updated_at = ?3
+             WHERE product_id = ?4 AND warehouse_id = ?5",
         )
         .bind(quantity)
+        .bind(leaves)
         .bind(now)
         .bind(product)
         .bind(warehouse)
@@ -498,16 +529,47 @@ pub(super) async fn release_stock(
                 "order {order} holds product {product} in warehouse {warehouse} without stock"
             )));
         }
-        released.push(
+        settled.push(
             ProductId::from_i64(product)
                 .ok_or_else(|| corrupt(format!("reserved product id {product}")))?,
         );
     }
-    sqlx::query("UPDATE stock_reservations SET released = 1 WHERE order_id = ? AND released = 0")
-        .bind(order.as_i64())
-        .execute(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
+    sqlx::query(
+        "UPDATE stock_reservations SET state = ?, settled_at = ?
+         WHERE order_id = ? AND state = 'held'",
+    )
+    .bind(state)
+    .bind(now)
+    .bind(order.as_i64())
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
     tx.commit().await.map_err(from_sqlx)?;
-    Ok(released)
+    Ok(settled)
+}
+
+/// The rows of the `commerce_inventory_drift` view (migration 0010).
+pub(super) async fn inventory_drift(
+    store: &SqliteStore,
+) -> Result<Vec<InventoryDrift>, StoreError> {
+    let found: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT product_id, warehouse_id, reserved, held FROM commerce_inventory_drift
+         ORDER BY product_id, warehouse_id",
+    )
+    .fetch_all(&store.pool)
+    .await
+    .map_err(from_sqlx)?;
+    found
+        .into_iter()
+        .map(|(product, warehouse, reserved, held)| {
+            Ok(InventoryDrift {
+                product: ProductId::from_i64(product)
+                    .ok_or_else(|| corrupt(format!("product id {product}")))?,
+                warehouse: WarehouseId::from_i64(warehouse)
+                    .ok_or_else(|| corrupt(format!("warehouse id {warehouse}")))?,
+                reserved,
+                held,
+            })
+        })
+        .collect()
 }

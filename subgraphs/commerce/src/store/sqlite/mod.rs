@@ -10,8 +10,11 @@
 //! batch of any size is one statement with one bound parameter (SQLite caps `?` placeholders).
 //! Times are Unix milliseconds.
 
+mod addresses;
 mod catalog;
+mod fulfilment;
 mod orders;
+mod payments;
 mod users;
 
 use std::path::Path;
@@ -25,11 +28,13 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::{CommerceStore, StoreError, corrupt, from_sqlx, instrumented, instrumented_batch};
 use crate::domain::{
-    CancelOutcome, CategorySlug, Currency, Email, IdempotencyKey, LineRequest, Lines, Money,
-    NewProduct, NewUser, Order, OrderCursor, OrderRequest, PlacedAtOnce, Product, Reservation,
-    Restock, RestockOutcome, Sku, User, UserWithHash, WarehouseCode,
+    AddAddressOutcome, Address, ArchiveReport, CancelOutcome, CategorySlug, Currency, Email,
+    IdempotencyKey, InventoryDrift, LineRequest, Lines, Money, NewAddress, NewPayment, NewProduct,
+    NewUser, OpenPayment, Order, OrderCursor, OrderRequest, OrderStatus, Payment, PaymentEvent,
+    PaymentUpdate, PlacedAtOnce, Product, Reservation, Restock, RestockOutcome, Sku, StatusChange,
+    User, UserWithHash, WarehouseCode,
 };
-use crate::ids::{OrderId, ProductId, UserId};
+use crate::ids::{OrderId, PaymentId, ProductId, UserId};
 
 const ENGINE: &str = "sqlite";
 
@@ -253,6 +258,91 @@ impl CommerceStore for SqliteStore {
     ) -> Result<Vec<OrderRequest>, StoreError> {
         let call = orders::unfinished_order_requests(self, older_than, limit);
         instrumented(ENGINE, "unfinished_order_requests", call).await
+    }
+
+    async fn add_address(&self, new: &NewAddress) -> Result<AddAddressOutcome, StoreError> {
+        instrumented(ENGINE, "add_address", addresses::add_address(self, new)).await
+    }
+
+    async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
+        instrumented(ENGINE, "addresses", addresses::addresses(self, user)).await
+    }
+
+    async fn open_payment(&self, new: &NewPayment) -> Result<OpenPayment, StoreError> {
+        instrumented(ENGINE, "open_payment", payments::open_payment(self, new)).await
+    }
+
+    async fn record_payment(
+        &self,
+        payment: PaymentId,
+        event: &PaymentEvent,
+    ) -> Result<PaymentUpdate, StoreError> {
+        let call = payments::record_payment(self, payment, event);
+        instrumented(ENGINE, "record_payment", call).await
+    }
+
+    async fn payments_of(
+        &self,
+        orders: &[OrderId],
+        _reader: Option<UserId>,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let call = payments::payments_of(self, orders);
+        instrumented_batch(ENGINE, "payments_of", orders, call).await
+    }
+
+    async fn mark_order_shipping(&self, order: OrderId) -> Result<StatusChange, StoreError> {
+        let call = fulfilment::change_status(self, order, OrderStatus::Shipped);
+        instrumented(ENGINE, "mark_order_shipping", call).await
+    }
+
+    async fn ship_stock(&self, order: OrderId) -> Result<Vec<ProductId>, StoreError> {
+        instrumented(ENGINE, "ship_stock", catalog::ship_stock(self, order)).await
+    }
+
+    async fn finish_shipping(&self, order: OrderId) -> Result<(), StoreError> {
+        let call = fulfilment::finish_shipping(self, order);
+        instrumented(ENGINE, "finish_shipping", call).await
+    }
+
+    async fn mark_order_delivered(&self, order: OrderId) -> Result<StatusChange, StoreError> {
+        let call = fulfilment::change_status(self, order, OrderStatus::Delivered);
+        instrumented(ENGINE, "mark_order_delivered", call).await
+    }
+
+    async fn archive_settled(
+        &self,
+        orders_before: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<ArchiveReport, StoreError> {
+        let call = orders::archive_settled(self, orders_before, as_of, batch);
+        instrumented(ENGINE, "archive_settled", call).await
+    }
+
+    async fn stock_held_without_request(&self, limit: u32) -> Result<Vec<OrderId>, StoreError> {
+        instrumented(ENGINE, "stock_held_without_request", async {
+            // One file holds both tables, so one query (a restore of the file is one moment).
+            let raw: Vec<i64> = sqlx::query_scalar(
+                "SELECT DISTINCT r.order_id FROM stock_reservations r
+                 WHERE r.state = 'held'
+                   AND NOT EXISTS (SELECT 1 FROM order_requests q WHERE q.order_id = r.order_id)
+                   AND NOT EXISTS (SELECT 1 FROM order_requests_archive a
+                                   WHERE a.order_id = r.order_id)
+                 ORDER BY r.order_id LIMIT ?",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+            raw.into_iter()
+                .map(|id| OrderId::from_i64(id).ok_or_else(|| corrupt(format!("order id {id}"))))
+                .collect()
+        })
+        .await
+    }
+
+    async fn inventory_drift(&self) -> Result<Vec<InventoryDrift>, StoreError> {
+        instrumented(ENGINE, "inventory_drift", catalog::inventory_drift(self)).await
     }
 
     async fn orders_by_ids(

@@ -15,15 +15,16 @@ use sqlx::{Row, SqliteConnection};
 
 use super::{SqliteStore, json_array, now_ms, time_from_ms};
 use crate::domain::{
-    CancelOutcome, Currency, IdempotencyKey, LineRequest, Lines, Order, OrderCursor, OrderLine,
-    OrderRequest, OrderStatus, Quantity, RequestState, Sku,
+    ArchiveReport, CancelOutcome, Currency, IdempotencyKey, LineRequest, Lines, Order, OrderCursor,
+    OrderLine, OrderRequest, OrderStatus, PostalAddress, Quantity, RequestState, Sku,
 };
 use crate::ids::{OrderId, ProductId, UserId, generate};
 use crate::store::{StoreError, corrupt, from_sqlx};
 
 const REQUEST_COLUMNS: &str = "user_id, idempotency_key, fingerprint, order_id, order_created_at, \
-                               currency, lines, state";
-const ORDER_COLUMNS: &str = "id, user_id, status, currency, total_minor, created_at";
+                               currency, lines, ship_to, state";
+pub(super) const ORDER_COLUMNS: &str =
+    "id, user_id, status, currency, total_minor, ship_to, created_at";
 const LINE_COLUMNS: &str = "order_id, product_id, sku, quantity, unit_price_minor";
 
 /// A request line as stored in the `lines` JSON (the serde form of [`LineRequest`]), read raw so
@@ -65,12 +66,35 @@ fn request_from_row(row: &SqliteRow) -> Result<OrderRequest, StoreError> {
         )?,
         currency: Currency::parse(&currency).map_err(corrupt)?,
         lines,
+        ship_to: ship_to_from_row(row)?,
         state: RequestState::parse(&state)
             .ok_or_else(|| corrupt(format!("request state {state:?}")))?,
     })
 }
 
-fn order_from_row(row: &SqliteRow, lines: Vec<OrderLine>) -> Result<Order, StoreError> {
+/// The `ship_to` column: an address snapshot as JSON text; `{}` and NULL (rows from before
+/// addresses) are `None`.
+fn ship_to_from_row(row: &SqliteRow) -> Result<Option<PostalAddress>, StoreError> {
+    let stored: Option<String> = row.try_get("ship_to").map_err(from_sqlx)?;
+    let Some(text) = stored else {
+        return Ok(None);
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| corrupt(format!("ship_to: {e}")))?;
+    if value.as_object().is_some_and(|o| o.is_empty()) {
+        return Ok(None);
+    }
+    PostalAddress::from_json(value)
+        .map(Some)
+        .map_err(|e| corrupt(format!("ship_to: {e}")))
+}
+
+/// `address` as the JSON text the `ship_to` columns hold.
+fn ship_to_text(address: Option<&PostalAddress>) -> Option<String> {
+    address.map(|a| a.to_json().to_string())
+}
+
+pub(super) fn order_from_row(row: &SqliteRow, lines: Vec<OrderLine>) -> Result<Order, StoreError> {
     let id: i64 = row.try_get("id").map_err(from_sqlx)?;
     let user: i64 = row.try_get("user_id").map_err(from_sqlx)?;
     let status: String = row.try_get("status").map_err(from_sqlx)?;
@@ -87,6 +111,7 @@ fn order_from_row(row: &SqliteRow, lines: Vec<OrderLine>) -> Result<Order, Store
         currency: Currency::parse(&currency).map_err(corrupt)?,
         total_minor,
         lines,
+        ship_to: ship_to_from_row(row)?,
         created_at: time_from_ms(row.try_get("created_at").map_err(from_sqlx)?, "created_at")?,
     })
 }
@@ -141,7 +166,7 @@ async fn with_lines(
         .collect()
 }
 
-async fn orders_with_ids(
+pub(super) async fn orders_with_ids(
     conn: &mut SqliteConnection,
     ids: &[OrderId],
 ) -> Result<Vec<Order>, StoreError> {
@@ -163,8 +188,9 @@ pub(super) async fn open_order_request(
     let mut tx = store.write().await?;
     sqlx::query(
         "INSERT INTO order_requests (user_id, idempotency_key, fingerprint, order_id,
-                                     order_created_at, currency, lines, state, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     order_created_at, currency, lines, state, updated_at,
+                                     ship_to)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (user_id, idempotency_key) DO NOTHING",
     )
     .bind(request.user.as_i64())
@@ -176,6 +202,7 @@ pub(super) async fn open_order_request(
     .bind(&lines)
     .bind(request.state.as_str())
     .bind(now_ms())
+    .bind(ship_to_text(request.ship_to.as_ref()))
     .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?;
@@ -216,7 +243,11 @@ pub(super) async fn record_order(
         )));
     }
     match RequestState::parse(&state).ok_or_else(|| corrupt(format!("request state {state:?}")))? {
-        RequestState::Placed | RequestState::Releasing | RequestState::Cancelled => {
+        RequestState::Placed
+        | RequestState::Releasing
+        | RequestState::Cancelled
+        | RequestState::Shipping
+        | RequestState::Shipped => {
             tx.rollback().await.map_err(from_sqlx)?;
             return Ok(());
         }
@@ -231,15 +262,18 @@ pub(super) async fn record_order(
     }
 
     let created_at = order.created_at.timestamp_millis();
+    let ship_to = ship_to_text(order.ship_to.as_ref())
+        .ok_or_else(|| StoreError::Other(format!("order {} has no address", order.id)))?;
     sqlx::query(
         "INSERT INTO orders (id, user_id, status, currency, total_minor, ship_to, created_at)
-         VALUES (?, ?, ?, ?, ?, '{}', ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(order.id.as_i64())
     .bind(order.user.as_i64())
     .bind(order.status.as_str())
     .bind(order.currency.as_str())
     .bind(order.total_minor)
+    .bind(ship_to)
     .bind(created_at)
     .execute(&mut *tx)
     .await
@@ -268,13 +302,13 @@ pub(super) async fn record_order(
 }
 
 /// Which order request a state change is for.
-enum RequestOf<'a> {
+pub(super) enum RequestOf<'a> {
     Key(UserId, &'a IdempotencyKey),
     Order(OrderId),
 }
 
 /// Moves the request to `to` (only if it is in state `from`, when given), stamping `updated_at`.
-async fn move_request(
+pub(super) async fn move_request(
     conn: &mut SqliteConnection,
     which: RequestOf<'_>,
     from: Option<RequestState>,
@@ -330,6 +364,18 @@ pub(super) async fn mark_order_cancelled(
         }
         _ => {}
     }
+    let paying: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payments
+                        WHERE order_id = ? AND status IN ('pending', 'authorized'))",
+    )
+    .bind(order.as_i64())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    if paying {
+        tx.rollback().await.map_err(from_sqlx)?;
+        return Ok(CancelOutcome::PaymentInProgress);
+    }
     sqlx::query("UPDATE orders SET status = ? WHERE id = ?")
         .bind(OrderStatus::Cancelled.as_str())
         .bind(order.as_i64())
@@ -366,7 +412,7 @@ pub(super) async fn unfinished_order_requests(
     let cutoff = whole_ms + i64::from(fractional);
     let sql = format!(
         "SELECT {REQUEST_COLUMNS} FROM order_requests
-         WHERE state IN ('reserving', 'releasing') AND updated_at < ?
+         WHERE state IN ('reserving', 'releasing', 'shipping') AND updated_at < ?
          ORDER BY updated_at, order_id LIMIT ?"
     );
     let rows = sqlx::query(&sql)
@@ -417,4 +463,74 @@ pub(super) async fn order_history(
             .map(|row| order_from_row(row, Vec::new()))
             .collect(),
     }
+}
+
+/// Moves settled requests and reservations of orders placed before `orders_before` to the
+/// archives, up to `batch` of each, in one transaction.
+pub(super) async fn archive_settled(
+    store: &SqliteStore,
+    orders_before: DateTime<Utc>,
+    as_of: DateTime<Utc>,
+    batch: u32,
+) -> Result<ArchiveReport, StoreError> {
+    let boundary = crate::ids::first_id_at(orders_before);
+    let (batch, archived_at) = (i64::from(batch), as_of.timestamp_millis());
+    let mut tx = store.write().await?;
+    let picked = "SELECT rowid FROM order_requests
+                  WHERE order_id < ?1 AND state IN ('rejected', 'cancelled', 'shipped')
+                  ORDER BY order_id LIMIT ?2";
+    let requests = sqlx::query(&format!(
+        "INSERT INTO order_requests_archive (user_id, idempotency_key, fingerprint, order_id,
+                                            order_created_at, currency, lines, ship_to, state,
+                                            updated_at, archived_at)
+         SELECT user_id, idempotency_key, fingerprint, order_id, order_created_at, currency,
+                lines, ship_to, state, updated_at, ?3
+         FROM order_requests WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .bind(archived_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    sqlx::query(&format!(
+        "DELETE FROM order_requests WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    let picked = "SELECT rowid FROM stock_reservations
+                  WHERE order_id < ?1 AND state IN ('released', 'shipped')
+                  ORDER BY order_id LIMIT ?2";
+    let reservations = sqlx::query(&format!(
+        "INSERT INTO stock_reservations_archive (order_id, product_id, warehouse_id, sku,
+                                                quantity, unit_price_minor, currency, state,
+                                                created_at, settled_at, archived_at)
+         SELECT order_id, product_id, warehouse_id, sku, quantity, unit_price_minor, currency,
+                state, created_at, settled_at, ?3
+         FROM stock_reservations WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .bind(archived_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    sqlx::query(&format!(
+        "DELETE FROM stock_reservations WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(ArchiveReport {
+        requests,
+        reservations,
+    })
 }
