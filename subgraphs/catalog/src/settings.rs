@@ -159,6 +159,16 @@ mod tests {
                 "redis-cluster://127.0.0.1:7000,127.0.0.1:7001",
             ),
             ("embedded", "off"),
+            // The cloud's TLS forms: Atlas (SRV, TLS implied, or explicit `tls=true` on a
+            // seed list) and ElastiCache with encryption in transit.
+            (
+                "mongodb+srv://u:p@cluster0.example.mongodb.net/?tls=true&retryWrites=true",
+                "rediss://cache.example.com:6379",
+            ),
+            (
+                "mongodb://u:p@h1.example.net:27017,h2.example.net:27017/?tls=true&replicaSet=rs0",
+                "rediss-cluster://u:p@cfg.example.com:6379,node2.example.com:6379",
+            ),
         ] {
             let s = CatalogSettings {
                 store: store.into(),

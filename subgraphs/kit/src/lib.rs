@@ -15,11 +15,13 @@ pub mod metrics;
 pub mod probe;
 pub mod redis;
 pub mod remote_capabilities;
+pub mod secret;
 pub mod server;
 pub mod standalone;
 pub mod subgraph;
 pub mod telemetry;
 pub mod testing;
+pub mod tls;
 
 pub use auth::Viewer;
 pub use capabilities::Capabilities;

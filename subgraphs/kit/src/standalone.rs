@@ -95,6 +95,7 @@ impl Standalone {
 
     /// Parses the command line and runs [`Command`]: the whole `main` of a subgraph binary.
     pub fn main(self) -> ExitCode {
+        crate::tls::install_crypto_provider();
         let cli = <Cli as clap::Parser>::parse();
         let runtime = match tokio::runtime::Runtime::new() {
             Ok(runtime) => runtime,
@@ -117,6 +118,7 @@ impl Standalone {
 
     /// Runs one of the common subcommands.
     pub async fn run(&self, command: Command) -> anyhow::Result<()> {
+        crate::tls::install_crypto_provider();
         match command {
             Command::Schema => {
                 print!("{}", self.subgraph.sdl());

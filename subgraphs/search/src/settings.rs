@@ -212,6 +212,16 @@ mod tests {
     }
 
     #[test]
+    fn a_qdrant_cloud_https_url_is_accepted() {
+        let s = SearchSettings {
+            store: "https://xyz-example.eu-central-1-0.aws.cloud.qdrant.io:6334".into(),
+            ..SearchSettings::default()
+        };
+        s.validate().unwrap();
+        assert!(!s.is_embedded());
+    }
+
+    #[test]
     fn bad_keys_are_named() {
         let s = SearchSettings {
             store: "qdrant".into(),

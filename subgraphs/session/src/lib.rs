@@ -2,8 +2,8 @@
 //! TTL cache when embedded), the GraphQL API over them, and the token ports the gateway and
 //! commerce use.
 //!
-//! Non-obvious decision: the store is chosen at run time from one URL (`memory`, `redis://…` or
-//! `redis-cluster://…`) behind `Arc<dyn SessionStore>`, so the gateway's embedded mode and the standalone binary share
+//! Non-obvious decision: the store is chosen at run time from one URL (`memory`, `redis://…`,
+//! `redis-cluster://…`, or the TLS forms `rediss://…`, `rediss-cluster://…`) behind `Arc<dyn SessionStore>`, so the gateway's embedded mode and the standalone binary share
 //! every line above the adapters.
 
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 
 pub mod auth;
+pub mod iam;
 pub mod schema;
 pub mod store;
 pub mod subgraph;
@@ -55,25 +56,40 @@ impl polygate_kit::Probe for StoreProbe {
 }
 
 /// Opens the store named by `store_url`: `memory`, `redis://[user:password@]host:port[/db]`, or
-/// `redis-cluster://[user:password@]host:port,host:port,…` (seed nodes of a Redis Cluster).
+/// `redis-cluster://[user:password@]host:port,host:port,…` (seed nodes of a Redis Cluster), or
+/// their TLS forms `rediss://…` and `rediss-cluster://…`.
 /// Fails when the URL is of another kind or the Redis does not answer.
 pub async fn connect(
     store_url: &str,
     policy: SessionPolicy,
 ) -> anyhow::Result<Arc<dyn SessionStore>> {
+    connect_with(store_url, policy, &store::redis::RedisOptions::default()).await
+}
+
+/// [`connect`] with Redis connection `options` (the CA a `rediss://` server must chain to).
+pub async fn connect_with(
+    store_url: &str,
+    policy: SessionPolicy,
+    options: &store::redis::RedisOptions,
+) -> anyhow::Result<Arc<dyn SessionStore>> {
     let url = store_url.trim();
     if url == "memory" {
         return Ok(Arc::new(store::MemoryStore::new(policy)));
     }
-    if url.starts_with("redis://") || url.starts_with(store::redis::CLUSTER_SCHEME) {
-        let redis = store::RedisStore::connect(url, policy, store::redis::DEFAULT_PREFIX)
-            .await
-            .with_context(|| format!("cannot use the session store at {}", redact(url)))?;
+    if url.starts_with("redis://")
+        || url.starts_with("rediss://")
+        || polygate_kit::redis::is_cluster_url(url)
+    {
+        let redis =
+            store::RedisStore::connect_with(url, policy, store::redis::DEFAULT_PREFIX, options)
+                .await
+                .with_context(|| format!("cannot use the session store at {}", redact(url)))?;
         return Ok(Arc::new(redis));
     }
     anyhow::bail!(
-        "unsupported session store `{}`: expected `memory`, `redis://host:port` or \
-         `redis-cluster://host:port,host:port,…`",
+        "unsupported session store `{}`: expected `memory`, `redis://host:port`, \
+         `redis-cluster://host:port,host:port,…` or their TLS forms `rediss://`, \
+         `rediss-cluster://`",
         redact(url)
     )
 }

@@ -28,9 +28,11 @@ use std::time::Duration;
 use futures::future::join_all;
 use prometheus::{GaugeVec, IntCounterVec, register_gauge_vec, register_int_counter_vec};
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
+use redis::{
+    AsyncConnectionConfig, Client, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo,
+};
 
-use super::CLUSTER_SCHEME;
+use super::RedisOptions;
 use super::info::{Info, cluster_nodes};
 use crate::store::StoreError;
 
@@ -202,16 +204,18 @@ pub struct NodeHealth {
 
 enum Topology {
     Standalone(ConnectionInfo),
-    /// Seed nodes, and the credentials every node takes.
+    /// Seed nodes, the credentials every node takes, and whether nodes speak TLS.
     Cluster {
         seeds: Vec<String>,
         settings: RedisConnectionInfo,
+        tls: bool,
     },
 }
 
 /// Reads every node of one Redis and exports what it read (see the module doc).
 pub struct RedisHealth {
     topology: Topology,
+    options: RedisOptions,
     conns: HashMap<String, MultiplexedConnection>,
     /// Nodes of the last cluster view, asked first for the next one.
     known: Vec<String>,
@@ -227,23 +231,28 @@ pub struct RedisHealth {
 pub fn task(
     store_url: &str,
     every: Duration,
+    options: &RedisOptions,
 ) -> Result<Option<impl Future<Output = ()> + Send + 'static>, StoreError> {
     if store_url.trim() == "memory" {
         return Ok(None);
     }
-    Ok(Some(RedisHealth::new(store_url)?.run(every)))
+    Ok(Some(
+        RedisHealth::with_options(store_url, options.clone())?.run(every),
+    ))
 }
 
 impl RedisHealth {
-    /// For `redis://…` or `redis-cluster://[user:password@]host:port,…`; connects lazily.
+    /// For `redis://…` or `redis-cluster://[user:password@]host:port,…` (or their TLS forms
+    /// `rediss://`, `rediss-cluster://`); connects lazily.
     pub fn new(store_url: &str) -> Result<Self, StoreError> {
+        Self::with_options(store_url, RedisOptions::default())
+    }
+
+    /// [`new`](Self::new) with the store's connection `options` (the CA for TLS).
+    pub fn with_options(store_url: &str, options: RedisOptions) -> Result<Self, StoreError> {
         let url = store_url.trim();
-        let topology = match url.strip_prefix(CLUSTER_SCHEME) {
-            Some(nodes) => {
-                let (credentials, hosts) = match nodes.rsplit_once('@') {
-                    Some((credentials, hosts)) => (Some(credentials), hosts),
-                    None => (None, nodes),
-                };
+        let topology = match polygate_kit::redis::cluster_seeds(url) {
+            Some((seeds, credentials, tls)) => {
                 let mut settings = RedisConnectionInfo::default();
                 if let Some(credentials) = credentials {
                     let (user, password) = credentials.split_once(':').unwrap_or(("", credentials));
@@ -252,16 +261,14 @@ impl RedisHealth {
                     }
                     settings = settings.set_password(password);
                 }
-                let seeds: Vec<String> = hosts
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|h| !h.is_empty())
-                    .map(str::to_owned)
-                    .collect();
                 if seeds.is_empty() {
                     return Err(invalid("a Redis Cluster URL names at least one host:port"));
                 }
-                Topology::Cluster { seeds, settings }
+                Topology::Cluster {
+                    seeds,
+                    settings,
+                    tls,
+                }
             }
             None => Topology::Standalone(
                 url.into_connection_info()
@@ -270,6 +277,7 @@ impl RedisHealth {
         };
         Ok(Self {
             topology,
+            options,
             conns: HashMap::new(),
             known: Vec::new(),
             exported: HashSet::new(),
@@ -300,8 +308,8 @@ impl RedisHealth {
         let nodes = self.nodes().await;
         let reads = nodes.iter().map(|node| {
             let conn = self.conns.get(node).cloned();
-            let info = self.connection_info(node);
-            async move { read_node(conn, info, cluster).await }
+            let client = self.client(node);
+            async move { read_node(conn, client, cluster).await }
         });
         let results = join_all(reads).await;
         let mut report = Vec::with_capacity(nodes.len());
@@ -350,7 +358,7 @@ impl RedisHealth {
                 continue;
             }
             let conn = self.conns.get(&addr).cloned();
-            let Ok((conn, text)) = cluster_view(conn, self.connection_info(&addr)).await else {
+            let Ok((conn, text)) = cluster_view(conn, self.client(&addr)).await else {
                 self.conns.remove(&addr);
                 continue;
             };
@@ -368,13 +376,21 @@ impl RedisHealth {
         }
     }
 
-    fn connection_info(&self, node: &str) -> redis::RedisResult<ConnectionInfo> {
-        match &self.topology {
-            Topology::Standalone(info) => Ok(info.clone()),
-            Topology::Cluster { settings, .. } => Ok(format!("redis://{node}")
-                .into_connection_info()?
-                .set_redis_settings(settings.clone())),
-        }
+    /// A client for one node (over TLS when the store URL says so) and its connection settings.
+    fn client(&self, node: &str) -> redis::RedisResult<(Client, AsyncConnectionConfig)> {
+        let info = match &self.topology {
+            Topology::Standalone(info) => info.clone(),
+            Topology::Cluster { settings, tls, .. } => {
+                let scheme = if *tls { "rediss" } else { "redis" };
+                format!("{scheme}://{node}")
+                    .into_connection_info()?
+                    .set_redis_settings(settings.clone())
+            }
+        };
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(NODE_TIMEOUT))
+            .set_response_timeout(Some(NODE_TIMEOUT));
+        Ok((self.options.client(info)?, self.options.connection(config)))
     }
 
     /// Sets this round's series, moves the counters, and removes the series not set again.
@@ -414,24 +430,22 @@ fn invalid(message: &str) -> StoreError {
 
 async fn connect(
     conn: Option<MultiplexedConnection>,
-    info: redis::RedisResult<ConnectionInfo>,
+    client: redis::RedisResult<(Client, AsyncConnectionConfig)>,
 ) -> redis::RedisResult<MultiplexedConnection> {
     if let Some(conn) = conn {
         return Ok(conn);
     }
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(NODE_TIMEOUT))
-        .set_response_timeout(Some(NODE_TIMEOUT));
-    redis::Client::open(info?)?
+    let (client, config) = client?;
+    client
         .get_multiplexed_async_connection_with_config(&config)
         .await
 }
 
 async fn cluster_view(
     conn: Option<MultiplexedConnection>,
-    info: redis::RedisResult<ConnectionInfo>,
+    client: redis::RedisResult<(Client, AsyncConnectionConfig)>,
 ) -> redis::RedisResult<(MultiplexedConnection, String)> {
-    let mut conn = connect(conn, info).await?;
+    let mut conn = connect(conn, client).await?;
     let text: String = redis::cmd("CLUSTER")
         .arg("NODES")
         .query_async(&mut conn)
@@ -442,10 +456,10 @@ async fn cluster_view(
 /// `INFO`, and `CLUSTER INFO` on a cluster, of one node.
 async fn read_node(
     conn: Option<MultiplexedConnection>,
-    info: redis::RedisResult<ConnectionInfo>,
+    client: redis::RedisResult<(Client, AsyncConnectionConfig)>,
     cluster: bool,
 ) -> redis::RedisResult<(MultiplexedConnection, Info, Option<Info>)> {
-    let mut conn = connect(conn, info).await?;
+    let mut conn = connect(conn, client).await?;
     let text: String = redis::cmd("INFO").query_async(&mut conn).await?;
     let cluster_info = if cluster {
         let text: String = redis::cmd("CLUSTER")
@@ -557,27 +571,50 @@ mod tests {
 
     #[test]
     fn the_task_is_a_background_task_the_kit_can_spawn() {
-        let task = task("redis://127.0.0.1:1", DEFAULT_INTERVAL)
-            .unwrap()
-            .unwrap();
+        let task = task(
+            "redis://127.0.0.1:1",
+            DEFAULT_INTERVAL,
+            &RedisOptions::default(),
+        )
+        .unwrap()
+        .unwrap();
         let _ = polygate_kit::BackgroundTask::new("session/redis-health", task);
     }
 
     #[test]
     fn only_redis_urls_get_a_monitor() {
-        assert!(task("memory", DEFAULT_INTERVAL).unwrap().is_none());
         assert!(
-            task("redis://127.0.0.1:6379", DEFAULT_INTERVAL)
+            task("memory", DEFAULT_INTERVAL, &RedisOptions::default())
                 .unwrap()
-                .is_some()
+                .is_none()
         );
         assert!(
-            task("redis-cluster://a:1,b:2", DEFAULT_INTERVAL)
-                .unwrap()
-                .is_some()
+            task(
+                "redis://127.0.0.1:6379",
+                DEFAULT_INTERVAL,
+                &RedisOptions::default()
+            )
+            .unwrap()
+            .is_some()
         );
-        assert!(task("redis-cluster:// ,", DEFAULT_INTERVAL).is_err());
-        assert!(task("postgres://x", DEFAULT_INTERVAL).is_err());
+        assert!(
+            task(
+                "redis-cluster://a:1,b:2",
+                DEFAULT_INTERVAL,
+                &RedisOptions::default()
+            )
+            .unwrap()
+            .is_some()
+        );
+        assert!(
+            task(
+                "redis-cluster:// ,",
+                DEFAULT_INTERVAL,
+                &RedisOptions::default()
+            )
+            .is_err()
+        );
+        assert!(task("postgres://x", DEFAULT_INTERVAL, &RedisOptions::default()).is_err());
     }
 
     fn exported(name: &str, node: &str) -> Option<f64> {

@@ -39,7 +39,10 @@ use super::{
 pub mod health;
 mod info;
 mod list;
+mod options;
 pub mod scripts;
+
+pub use options::{RedisOptions, install_crypto_provider};
 
 pub use scripts::ScriptChecks;
 use scripts::Scripts;
@@ -70,13 +73,24 @@ pub struct RedisStore {
 
 impl RedisStore {
     /// Connects to `redis://…` (standalone) or `redis-cluster://h1:p1,h2:p2,…` (cluster; the
-    /// nodes are seeds, the rest is discovered) and checks it answers `PING`.
+    /// nodes are seeds, the rest is discovered), or their TLS forms `rediss://…` and
+    /// `rediss-cluster://…`, and checks it answers `PING`.
     pub async fn connect(
         url: &str,
         policy: SessionPolicy,
         prefix: &str,
     ) -> Result<Self, StoreError> {
-        Self::connect_checked(url, policy, prefix, ScriptChecks::default()).await
+        Self::connect_with(url, policy, prefix, &RedisOptions::default()).await
+    }
+
+    /// [`connect`](Self::connect) with `options` (the CA a TLS server must chain to).
+    pub async fn connect_with(
+        url: &str,
+        policy: SessionPolicy,
+        prefix: &str,
+        options: &RedisOptions,
+    ) -> Result<Self, StoreError> {
+        Self::connect_inner(url, policy, prefix, ScriptChecks::default(), options).await
     }
 
     /// [`connect`](Self::connect) with every script run behind `checks`: for tests proving
@@ -88,7 +102,17 @@ impl RedisStore {
         prefix: &str,
         checks: ScriptChecks,
     ) -> Result<Self, StoreError> {
-        let conn = tokio::time::timeout(CALL_TIMEOUT * 3, open(url))
+        Self::connect_inner(url, policy, prefix, checks, &RedisOptions::default()).await
+    }
+
+    async fn connect_inner(
+        url: &str,
+        policy: SessionPolicy,
+        prefix: &str,
+        checks: ScriptChecks,
+        options: &RedisOptions,
+    ) -> Result<Self, StoreError> {
+        let conn = tokio::time::timeout(CALL_TIMEOUT * 3, open(url, options))
             .await
             .map_err(|_| StoreError::Unavailable("connecting to Redis timed out".to_owned()))??;
         let store = Self {
@@ -290,10 +314,10 @@ impl RedisStore {
 }
 
 /// Opens the connection a URL names.
-async fn open(url: &str) -> Result<Connection, StoreError> {
+async fn open(url: &str, options: &RedisOptions) -> Result<Connection, StoreError> {
     if let Some(builder) = cluster_builder(url) {
-        let builder = builder
-            .map_err(StoreError::InvalidInput)?
+        let builder = options
+            .cluster(builder.map_err(StoreError::InvalidInput)?)
             .connection_timeout(CALL_TIMEOUT)
             .response_timeout(CALL_TIMEOUT)
             .retries(3)
@@ -305,13 +329,14 @@ async fn open(url: &str) -> Result<Connection, StoreError> {
         let conn = client.get_async_connection().await.map_err(unavailable)?;
         return Ok(Connection::Cluster(conn));
     }
-    let client = redis::Client::open(url)
+    let client = options
+        .client(url)
         .map_err(|e| StoreError::InvalidInput(format!("invalid Redis URL: {e}")))?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(CALL_TIMEOUT))
         .set_response_timeout(Some(CALL_TIMEOUT))
         .set_number_of_retries(2);
-    let conn = ConnectionManager::new_with_config(client, config)
+    let conn = ConnectionManager::new_with_config(client, options.manager(config))
         .await
         .map_err(unavailable)?;
     Ok(Connection::Standalone(conn))
