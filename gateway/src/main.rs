@@ -59,6 +59,9 @@ enum SchemaAction {
 }
 
 fn main() -> ExitCode {
+    // Before any store opens (serve, seed, schema): rediss:// and neo4j+s:// connect through
+    // rustls, which cannot pick between the two providers this binary links (ring, aws-lc-rs).
+    polygate_kit::tls::install_crypto_provider();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,9 +7,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::Context;
-use hive_router::{
-    PluginRegistry, error::RouterInitError, init_rustls_crypto_provider, router_entrypoint,
-};
+use hive_router::{PluginRegistry, error::RouterInitError, router_entrypoint};
 
 use crate::config::Config;
 use crate::{plugins, router_config, seed, state, wiring};
@@ -26,6 +24,9 @@ pub struct ServeOptions {
 pub const BUILT_IN_SUPERGRAPH: &str = include_str!("../../schema/supergraph.graphql");
 
 pub fn run(options: ServeOptions) -> anyhow::Result<()> {
+    // rustls's provider, for TLS stores and the engine's client to remote subgraphs (idempotent:
+    // `main` has installed it already; tests that call `run` have not).
+    polygate_kit::tls::install_crypto_provider();
     let config = options.config;
     let supergraph = match options
         .supergraph
@@ -95,8 +96,6 @@ fn write_built_in_supergraph() -> anyhow::Result<PathBuf> {
 
 #[hive_router::main]
 async fn run_router(registry: PluginRegistry) -> Result<(), RouterInitError> {
-    // The engine's HTTP client speaks TLS to remote subgraphs; rustls needs its provider chosen.
-    init_rustls_crypto_provider();
     router_entrypoint(registry).await
 }
 

@@ -40,7 +40,8 @@ pub struct CommerceSettings {
     pub shards: BTreeMap<String, String>,
     /// Replicas of shard databases, name → `postgres://…`.
     pub shard_replicas: BTreeMap<String, String>,
-    /// Product cache: `embedded` (in-process memory), `redis://…`, `redis-cluster://…` or `off`.
+    /// Product cache: `embedded` (in-process memory), `redis://…`, `rediss://…`,
+    /// `redis-cluster://…`, `rediss-cluster://…` or `off`.
     pub cache: String,
     /// The Postgres URLs lead to PgBouncer in transaction pooling mode: connections work in
     /// transactions without a statement cache, and the in-process upkeep is off (run
@@ -151,7 +152,7 @@ impl Subgraph for Commerce {
         }
         check_store(
             &c.cache,
-            &["redis", "rediss", "redis-cluster", "memory", "off"],
+            &["redis", "rediss", "redis-cluster", "rediss-cluster", "memory", "off"],
         )
         .map_err(at("cache"))?;
         if c.sweep_every_secs == 0 {

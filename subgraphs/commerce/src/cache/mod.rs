@@ -110,7 +110,7 @@ pub trait ProductCache: Send + Sync {
 }
 
 /// Opens the cache a URL names: `memory`, `redis://…` / `rediss://…` (standalone) or
-/// `redis-cluster://[user:password@]host:port,host:port,…`.
+/// `redis-cluster://[user:password@]host:port,host:port,…` (`rediss-cluster://` over TLS).
 ///
 /// Redis is connected lazily: an unreachable Redis does not stop the process from starting
 /// (reads go to the store until it answers); only a malformed URL is an error.
@@ -119,7 +119,7 @@ pub fn open(url: &str, settings: &CacheSettings) -> Result<Arc<dyn ProductCache>
         Ok(Arc::new(MemoryProductCache::new(settings)))
     } else if url.starts_with("redis://")
         || url.starts_with("rediss://")
-        || url.starts_with(CLUSTER_SCHEME)
+        || polygate_kit::redis::is_cluster_url(url)
     {
         Ok(Arc::new(RedisProductCache::new(url, settings)?))
     } else {
