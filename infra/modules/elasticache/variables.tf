@@ -145,9 +145,9 @@ variable "auth_mode" {
 }
 
 variable "url_scheme" {
-  description = "Scheme of the URL handed to the services. `redis-cluster` is what the kit parses today; the cluster requires TLS, which the services can use once issue 19 item 4 (rustls in the redis crate) lands, then set the scheme it defines."
+  description = "Scheme of the URL handed to the services. `rediss-cluster`: the cluster requires TLS, and the services reach the seed and every node it reveals over TLS (subgraphs/kit/src/redis.rs)."
   type        = string
-  default     = "redis-cluster"
+  default     = "rediss-cluster"
 
   validation {
     condition     = can(regex("^rediss?(-cluster)?$", var.url_scheme))
