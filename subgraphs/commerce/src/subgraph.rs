@@ -152,7 +152,14 @@ impl Subgraph for Commerce {
         }
         check_store(
             &c.cache,
-            &["redis", "rediss", "redis-cluster", "rediss-cluster", "memory", "off"],
+            &[
+                "redis",
+                "rediss",
+                "redis-cluster",
+                "rediss-cluster",
+                "memory",
+                "off",
+            ],
         )
         .map_err(at("cache"))?;
         if c.sweep_every_secs == 0 {
