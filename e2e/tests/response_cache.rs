@@ -1,4 +1,4 @@
-//! The gateway's response cache end to end (issue 17): one `polygate serve` with `[cache]`
+//! The gateway's response cache end to end: one `polygate serve` with `[cache]`
 //! switched on by a config file, embedded stores, demo data.
 //!
 //! Whether a response came from the cache is read from the `x-polygate-cache` header (`hit`,

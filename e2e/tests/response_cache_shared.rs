@@ -1,4 +1,4 @@
-//! Two gateway instances sharing one Redis as the cache's L2 (issue 17): an entry one stores
+//! Two gateway instances sharing one Redis as the cache's L2: an entry one stores
 //! serves the other, and a mutation through one drops the entry on the other.
 //!
 //! Each instance has its own embedded stores; whether an answer came from the cache is read

@@ -165,7 +165,10 @@ def test_atlas_autoscales_compute_and_every_shard_has_three_members():
 
 def test_atlas_shard_key_is_a_named_variable_defaulting_to_the_hashed_product_key():
     atlas = module("mongodb-atlas")
-    assert atlas.default("shard_keys") == {"products": {"field": "sku", "kind": "hashed"}}
+    assert atlas.default("shard_keys") == {
+        "products": {"field": "_id", "kind": "hashed"},
+        "reviews": {"field": "sku", "kind": "hashed"},
+    }
     assert "catalog" in atlas.variables["shard_keys"]["description"]
 
 

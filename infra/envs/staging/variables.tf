@@ -131,13 +131,14 @@ variable "atlas" {
 }
 
 variable "catalog_shard_keys" {
-  description = "Shard key per catalog collection. Default: products hashed on sku; the catalog design (subgraphs/catalog/README.md) has the last word."
+  description = "Shard key per catalog collection. Default: products hashed on _id (the SKU), reviews hashed on sku, as the catalog design (subgraphs/catalog/README.md) chooses."
   type = map(object({
     field = string
     kind  = string
   }))
   default = {
-    products = { field = "sku", kind = "hashed" }
+    products = { field = "_id", kind = "hashed" }
+    reviews  = { field = "sku", kind = "hashed" }
   }
 }
 

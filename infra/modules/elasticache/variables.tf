@@ -134,7 +134,7 @@ variable "maxmemory_policy" {
 }
 
 variable "auth_mode" {
-  description = "How the application user signs in: `password` (RBAC user with a generated password, today) or `iam` (a SigV4 token from the task role; needs the aws-config work of issue 19 item 4 in the session store)."
+  description = "How the application user signs in: `password` (RBAC user with a generated password, today) or `iam` (a SigV4 token from the task role, signed by the session store: its `redis_iam` setting)."
   type        = string
   default     = "password"
 

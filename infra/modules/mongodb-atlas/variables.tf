@@ -106,16 +106,18 @@ variable "backup" {
 variable "shard_keys" {
   description = <<-EOT
     Shard key per collection of the `catalog` database, applied with `sh.shardCollection` after the
-    cluster exists (output `shard_collection_commands`, RUNBOOK.md). Default: products hashed on
-    the product key `sku`, the key every other subgraph references Product by. The catalog design
-    (subgraphs/catalog/README.md, being written) decides; change it here if it says otherwise.
+    cluster exists (output `shard_collection_commands`, RUNBOOK.md). Default, as the catalog design
+    (subgraphs/catalog/README.md, "Scaling") chooses from its simulation: products hashed on `_id`
+    (the SKU, the key every other subgraph references Product by) and reviews hashed on `sku`, so
+    a product and its reviews page are each read from one shard.
   EOT
   type = map(object({
     field = string
     kind  = string
   }))
   default = {
-    products = { field = "sku", kind = "hashed" }
+    products = { field = "_id", kind = "hashed" }
+    reviews  = { field = "sku", kind = "hashed" }
   }
 
   validation {

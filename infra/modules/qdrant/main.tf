@@ -72,7 +72,7 @@ resource "qdrant-cloud_accounts_database_api_key_v2" "search" {
   name       = "${var.name}-search-service"
 
   # Manage, not read-write on one collection: the search service rebuilds its collection under a
-  # new name and swaps an alias to it (issue 16), which creates collections. The cluster holds
+  # new name and swaps an alias to it, which creates collections. The cluster holds
   # nothing but the search collections.
   global_access_rule {
     access_type = "GLOBAL_ACCESS_RULE_ACCESS_TYPE_MANAGE"

@@ -6,7 +6,7 @@
 //! runtime, like commerce's: on a multi-thread one under heavy load, the 30 answers of the
 //! first batch can wake their resolvers over several scheduler turns, and the kit's `Batcher`
 //! then closes the second batch early (seen here at a load average of 15 on 2 cores: two
-//! `managers_of` calls instead of one). Reported to the integrator as a kit matter.
+//! `managers_of` calls instead of one): a cost of the kit's batcher, not of org.
 
 mod common;
 

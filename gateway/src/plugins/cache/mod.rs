@@ -1,4 +1,4 @@
-//! The gateway's response cache (issue 17), as part of our plugin.
+//! The gateway's response cache, as part of our plugin.
 //!
 //! A query is looked up after the engine has parsed, validated and planned it (`on_execute`,
 //! where the normalised operation and coerced variables exist), and answered from the cache
