@@ -159,8 +159,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
             }
             println!(
-                "archived {} order requests and {} reservations; {} stock rows drifted",
-                report.archived.requests, report.archived.reservations, report.drift_rows
+                "archived {} order requests, {} reservations and {} payments; {} stock rows \
+                 drifted",
+                report.archived.requests,
+                report.archived.reservations,
+                report.archived.payments,
+                report.drift_rows
             );
             anyhow::ensure!(
                 report.ok(),

@@ -76,6 +76,11 @@ pub const POSTGRES: &[Migration] = &[
         description: "autovacuum for payments, fillfactor for inventory",
         sql: include_str!("../../../sql/commerce/postgres/0012_autovacuum_and_fillfactor.sql"),
     },
+    Migration {
+        version: 13,
+        description: "final payments leave the hot table for an archive",
+        sql: include_str!("../../../sql/commerce/postgres/0013_payments_retention.sql"),
+    },
 ];
 
 /// Same versions as [`POSTGRES`]; versions 4, 6, 7 and 8 are no-ops here (no partitioning, no stored
@@ -140,6 +145,11 @@ pub const SQLITE: &[Migration] = &[
         version: 12,
         description: "autovacuum for payments, fillfactor for inventory (Postgres only)",
         sql: include_str!("../../../sql/commerce/sqlite/0012_autovacuum_and_fillfactor.sql"),
+    },
+    Migration {
+        version: 13,
+        description: "final payments leave the hot table for an archive",
+        sql: include_str!("../../../sql/commerce/sqlite/0013_payments_retention.sql"),
     },
 ];
 

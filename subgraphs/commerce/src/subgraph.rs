@@ -61,8 +61,8 @@ pub struct CommerceSettings {
     pub premake_months: u32,
     /// Months of orders kept attached; older months are detached (kept as tables for export).
     pub retain_months: u32,
-    /// Days after its order that a settled order request or reservation moves to its archive;
-    /// an idempotency key is remembered at least this long.
+    /// Days after its order that a settled order request or reservation, or a final payment,
+    /// moves to its archive; an idempotency key is remembered at least this long.
     pub archive_after_days: u32,
 }
 

@@ -67,6 +67,15 @@ INSERT INTO payments (id, order_id, order_created_at, amount_minor, currency, st
                       provider_ref, request_key)
 SELECT o.id, o.id, o.created_at, 300, 'USD', 'captured', 'fake', 'ref-' || o.id, 'key-' || o.id
 FROM orders o;
+-- The upkeep keeps 30 days of final payments hot (migration 0013); the rest are archived.
+WITH moved AS (DELETE FROM payments WHERE order_created_at < {as_of} - interval '30 days'
+               RETURNING *)
+INSERT INTO payments_archive (id, order_id, order_created_at, amount_minor, currency, status,
+                              provider, provider_ref, request_key, failure, created_at,
+                              updated_at, archived_at)
+SELECT id, order_id, order_created_at, amount_minor, currency, status, provider, provider_ref,
+       request_key, failure, created_at, updated_at, {as_of}
+FROM moved;
 ANALYZE;
 ";
 

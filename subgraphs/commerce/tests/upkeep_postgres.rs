@@ -333,7 +333,9 @@ async fn the_maintain_command_runs_one_pass_and_says_what_it_did() {
         assert!(stdout.contains("database main: "), "{stdout}");
         assert!(stdout.contains("0 rows in DEFAULT"), "{stdout}");
         assert!(
-            stdout.contains("archived 0 order requests and 0 reservations; 0 stock rows drifted"),
+            stdout.contains(
+                "archived 0 order requests, 0 reservations and 0 payments; 0 stock rows drifted"
+            ),
             "{stdout}"
         );
         let pool = PgPool::connect(&url).await.unwrap();

@@ -1,5 +1,5 @@
 //! What the store's upkeep reports: stock counters that disagree with the reservations they
-//! total, and the settled rows moved out of the hot tables.
+//! total, and the settled rows (and final payments) moved out of the hot tables.
 //!
 //! Non-obvious: `inventory.reserved` is a copy (the sum of the held reservations of its
 //! product and warehouse) kept so that holding stock reads and locks one row, not a sum;
@@ -25,11 +25,15 @@ pub struct ArchiveReport {
     pub requests: u64,
     /// Stock reservations released or shipped.
     pub reservations: u64,
+    /// Payments in a final state (`failed`, `refunded`, or `captured` for an order that
+    /// shipped, was delivered or was refunded).
+    pub payments: u64,
 }
 
 impl ArchiveReport {
     pub fn add(&mut self, other: ArchiveReport) {
         self.requests += other.requests;
         self.reservations += other.reservations;
+        self.payments += other.payments;
     }
 }

@@ -61,7 +61,7 @@ pub static DRIFT_ROWS: LazyLock<IntGauge> = LazyLock::new(|| {
 pub static ARCHIVED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "polygate_commerce_archived_rows_total",
-        "Settled rows moved from the hot tables to their archives",
+        "Settled rows and final payments moved from the hot tables to their archives",
         &["table"]
     )
     .expect("metric registers once")

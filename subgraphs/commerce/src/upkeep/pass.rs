@@ -1,5 +1,5 @@
 //! One upkeep pass over the whole store: partitions on every Postgres database (months ahead,
-//! old months detached), settled rows archived, stock counters checked.
+//! old months detached), settled rows and final payments archived, stock counters checked.
 //!
 //! Non-obvious: the steps are independent and each is idempotent, so a pass that fails half way
 //! is simply run again next time; a failure on one database does not stop the others (each
@@ -23,8 +23,8 @@ pub struct UpkeepSettings {
     pub premake_months: u32,
     /// Months of orders kept attached; older months are detached for archiving.
     pub retain_months: u32,
-    /// Days after its order was placed that a settled request or reservation is archived (and
-    /// the request's idempotency key stops being remembered).
+    /// Days after its order was placed that a settled request or reservation, or a final
+    /// payment, is archived (and the request's idempotency key stops being remembered).
     pub archive_after_days: u32,
 }
 
@@ -110,6 +110,7 @@ pub async fn run_pass(
         report.archived.add(batch);
         if batch.requests < u64::from(ARCHIVE_BATCH)
             && batch.reservations < u64::from(ARCHIVE_BATCH)
+            && batch.payments < u64::from(ARCHIVE_BATCH)
         {
             break;
         }
@@ -120,6 +121,9 @@ pub async fn run_pass(
     metrics::ARCHIVED
         .with_label_values(&["stock_reservations"])
         .inc_by(report.archived.reservations);
+    metrics::ARCHIVED
+        .with_label_values(&["payments"])
+        .inc_by(report.archived.payments);
     let drift = store.inventory_drift().await?;
     metrics::DRIFT_ROWS.set(drift.len() as i64);
     if !drift.is_empty() {

@@ -7,12 +7,14 @@
 //! engine-specific), and every check makes its own users, products, warehouses and keys with
 //! unique names and leaves no request unfinished, so checks may share a database. One file per
 //! area: `users`, `catalog`, `orders`, `simultaneous` (orders placed at the same moment) and
-//! `lifecycle` (addresses, payments, shipping, refunds), `restore` (after a restore).
+//! `lifecycle` (addresses, payments, shipping, refunds), `retention` (archived payments),
+//! `restore` (after a restore).
 
 mod catalog;
 mod lifecycle;
 mod orders;
 mod restore;
+mod retention;
 mod simultaneous;
 mod users;
 
@@ -53,6 +55,7 @@ pub use orders::{
     the_same_key_with_different_lines_is_key_reused,
 };
 pub use restore::stock_held_without_a_request_is_found_and_given_back;
+pub use retention::final_payments_are_archived_and_still_answer_callbacks;
 pub use simultaneous::{
     SimultaneousOrders, orders_placed_at_the_same_moment_keep_their_own_outcomes,
 };
@@ -105,6 +108,7 @@ macro_rules! commerce_store_checks {
             a_crash_after_ship_mark_is_finished_by_the_sweeper,
             refunds_give_money_back_and_stock_only_before_shipping,
             settled_rows_leave_the_hot_tables_and_live_ones_stay,
+            final_payments_are_archived_and_still_answer_callbacks,
             stock_held_without_a_request_is_found_and_given_back,
         );
     };
@@ -150,6 +154,7 @@ pub async fn run_all(store: &dyn CommerceStore) {
     a_crash_after_ship_mark_is_finished_by_the_sweeper(store).await;
     refunds_give_money_back_and_stock_only_before_shipping(store).await;
     settled_rows_leave_the_hot_tables_and_live_ones_stay(store).await;
+    final_payments_are_archived_and_still_answer_callbacks(store).await;
     stock_held_without_a_request_is_found_and_given_back(store).await;
 
     ping_succeeds(store).await;

@@ -426,23 +426,25 @@ pub async fn drift(pool: &PgPool) -> Result<Vec<InventoryDrift>, StoreError> {
         .collect()
 }
 
-/// One batch of `commerce_archive_settled` (migration 0011) on one database.
+/// One batch of `commerce_archive_settled` (migrations 0011, 0013) on one database.
 pub async fn archive_settled(
     pool: &PgPool,
     orders_before: chrono::DateTime<Utc>,
     as_of: chrono::DateTime<Utc>,
     batch: u32,
 ) -> Result<ArchiveReport, StoreError> {
-    let (requests, reservations): (i64, i64) =
-        sqlx::query_as("SELECT requests, reservations FROM commerce_archive_settled($1, $2, $3)")
-            .bind(orders_before)
-            .bind(i32::try_from(batch).unwrap_or(i32::MAX))
-            .bind(as_of)
-            .fetch_one(pool)
-            .await
-            .map_err(from_sqlx)?;
+    let (requests, reservations, payments): (i64, i64, i64) = sqlx::query_as(
+        "SELECT requests, reservations, payments FROM commerce_archive_settled($1, $2, $3)",
+    )
+    .bind(orders_before)
+    .bind(i32::try_from(batch).unwrap_or(i32::MAX))
+    .bind(as_of)
+    .fetch_one(pool)
+    .await
+    .map_err(from_sqlx)?;
     Ok(ArchiveReport {
         requests: requests.max(0) as u64,
         reservations: reservations.max(0) as u64,
+        payments: payments.max(0) as u64,
     })
 }

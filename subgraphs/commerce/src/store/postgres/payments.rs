@@ -4,6 +4,9 @@
 //! Non-obvious: both writes lock the order's row first (`orders::locked_order`), as cancelling,
 //! shipping and delivering do, so an order's payments and status changes take turns; with that
 //! lock held, the unique index `payments_one_live_per_order` is a backstop, never a race.
+//! A final payment may have moved to `payments_archive` (migration 0013): every read by id, order
+//! or key looks there too, so a duplicate callback or a retried payOrder finds it, and the one
+//! change an archived payment can take (captured → refunded) is applied where it lies.
 
 use sqlx::{PgConnection, PgPool};
 
@@ -32,7 +35,8 @@ pub async fn open(
     };
     let buyer = Some(order.user);
     let same_key = sqlx::query(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 AND request_key = $2"
+        "SELECT {PAYMENT_COLUMNS} FROM payments_with_archive
+         WHERE order_id = $1 AND request_key = $2"
     ))
     .bind(new.order.as_i64())
     .bind(new.key.as_str())
@@ -79,12 +83,18 @@ pub async fn open(
     Ok((OpenPayment::Ready(rows::payment(&row)?), buyer))
 }
 
+/// Where a payment row lies: the hot table, or the archive of final payments.
+const HOT: &str = "payments";
+const ARCHIVE: &str = "payments_archive";
+
+/// The payment in `table`, locked.
 async fn locked_payment(
     conn: &mut PgConnection,
+    table: &str,
     payment: PaymentId,
 ) -> Result<Option<Payment>, StoreError> {
     let found = sqlx::query(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1 FOR UPDATE"
+        "SELECT {PAYMENT_COLUMNS} FROM {table} WHERE id = $1 FOR UPDATE"
     ))
     .bind(payment.as_i64())
     .fetch_optional(conn)
@@ -106,23 +116,26 @@ pub async fn record(
         return Ok((PaymentUpdate::NotFound, None));
     };
     let Some(order) = locked_order(&mut tx, order).await? else {
-        return Ok((PaymentUpdate::NotFound, None));
+        // An archived payment outlives its order's month (detached after `retain_months`): its
+        // status still answers a duplicate, and nothing else can apply without the order.
+        let archived = locked_payment(&mut tx, ARCHIVE, payment).await?;
+        let update = archived.map_or(PaymentUpdate::NotFound, |current| {
+            applied_before(current, event)
+        });
+        return Ok((update, None));
     };
     let buyer = Some(order.user);
-    let Some(current) = locked_payment(&mut tx, payment).await? else {
-        return Ok((PaymentUpdate::NotFound, buyer));
+    // Hot first; a payment the archiver moved (even while this waited for its lock) is found in
+    // the archive, where the same transitions apply.
+    let (current, table) = match locked_payment(&mut tx, HOT, payment).await? {
+        Some(current) => (current, HOT),
+        None => match locked_payment(&mut tx, ARCHIVE, payment).await? {
+            Some(current) => (current, ARCHIVE),
+            None => return Ok((PaymentUpdate::NotFound, buyer)),
+        },
     };
     if current.status == event.target() {
-        let same = match event {
-            PaymentEvent::Authorized(r) => current.provider_ref.as_ref() == Some(r),
-            _ => true,
-        };
-        let update = if same {
-            PaymentUpdate::AlreadyApplied(current)
-        } else {
-            PaymentUpdate::Refused(current)
-        };
-        return Ok((update, buyer));
+        return Ok((applied_before(current, event), buyer));
     }
     if current.status != event.source() {
         return Ok((PaymentUpdate::Refused(current), buyer));
@@ -133,7 +146,7 @@ pub async fn record(
         PaymentEvent::Captured | PaymentEvent::Refunded => (None, None),
     };
     let row = sqlx::query(&format!(
-        "UPDATE payments
+        "UPDATE {table}
          SET status = $2, provider_ref = coalesce($3, provider_ref),
              failure = coalesce($4, failure), updated_at = now()
          WHERE id = $1
@@ -176,17 +189,32 @@ pub async fn record(
     Ok((update, buyer))
 }
 
-/// The order a payment belongs to (payments route by their own id's shard, which is the
-/// order's).
+/// What an event that finds its payment already in the event's target status did: nothing. A
+/// second authorisation with another reference is refused, not taken for the first.
+fn applied_before(current: Payment, event: &PaymentEvent) -> PaymentUpdate {
+    let same = match event {
+        PaymentEvent::Authorized(r) => current.provider_ref.as_ref() == Some(r),
+        _ => true,
+    };
+    if current.status == event.target() && same {
+        PaymentUpdate::AlreadyApplied(current)
+    } else {
+        PaymentUpdate::Refused(current)
+    }
+}
+
+/// The order a payment belongs to, hot or archived (payments route by their own id's shard,
+/// which is the order's).
 async fn order_of(
     conn: &mut PgConnection,
     payment: PaymentId,
 ) -> Result<Option<OrderId>, StoreError> {
-    let order: Option<i64> = sqlx::query_scalar("SELECT order_id FROM payments WHERE id = $1")
-        .bind(payment.as_i64())
-        .fetch_optional(conn)
-        .await
-        .map_err(from_sqlx)?;
+    let order: Option<i64> =
+        sqlx::query_scalar("SELECT order_id FROM payments_with_archive WHERE id = $1")
+            .bind(payment.as_i64())
+            .fetch_optional(conn)
+            .await
+            .map_err(from_sqlx)?;
     order.map(rows::order_id).transpose()
 }
 

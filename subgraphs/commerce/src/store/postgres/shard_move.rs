@@ -22,8 +22,9 @@ use crate::store::{StoreError, from_sqlx};
 
 /// The shard's rows, table by table in foreign-key order, with the column holding the shard.
 /// The archive of the shard's settled requests moves too (its attached months; COPY routes each
-/// row to the target's partition of its month, which the target's upkeep makes like the source's).
-const TABLES: [(&str, &str); 7] = [
+/// row to the target's partition of its month, which the target's upkeep makes like the source's),
+/// and so does the archive of its payments (one table, kept for ever).
+const TABLES: [(&str, &str); 8] = [
     ("users", "id"),
     ("addresses", "user_id"),
     ("order_requests", "user_id"),
@@ -31,6 +32,7 @@ const TABLES: [(&str, &str); 7] = [
     ("orders", "id"),
     ("order_items", "order_id"),
     ("payments", "order_id"),
+    ("payments_archive", "order_id"),
 ];
 
 /// What a move did: rows copied per table.

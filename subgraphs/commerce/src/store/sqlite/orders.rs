@@ -465,8 +465,8 @@ pub(super) async fn order_history(
     }
 }
 
-/// Moves settled requests and reservations of orders placed before `orders_before` to the
-/// archives, up to `batch` of each, in one transaction.
+/// Moves settled requests and reservations, and final payments, of orders placed before
+/// `orders_before` to the archives, up to `batch` of each, in one transaction.
 pub(super) async fn archive_settled(
     store: &SqliteStore,
     orders_before: DateTime<Utc>,
@@ -528,9 +528,40 @@ pub(super) async fn archive_settled(
     .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?;
+    // Final payments (postgres/0013): declined, refunded, or captured for an order past shipping.
+    let picked = "SELECT p.rowid FROM payments p
+                  WHERE p.order_id < ?1
+                    AND (p.status IN ('failed', 'refunded')
+                         OR (p.status = 'captured'
+                             AND EXISTS (SELECT 1 FROM orders o
+                                         WHERE o.id = p.order_id
+                                           AND o.status IN ('shipped', 'delivered', 'refunded'))))
+                  ORDER BY p.order_id LIMIT ?2";
+    let payments = sqlx::query(&format!(
+        "INSERT INTO payments_archive (id, order_id, order_created_at, amount_minor, currency,
+                                      status, provider, provider_ref, request_key, failure,
+                                      created_at, updated_at, archived_at)
+         SELECT id, order_id, order_created_at, amount_minor, currency, status, provider,
+                provider_ref, request_key, failure, created_at, updated_at, ?3
+         FROM payments WHERE rowid IN ({picked})"
+    ))
+    .bind(boundary)
+    .bind(batch)
+    .bind(archived_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    sqlx::query(&format!("DELETE FROM payments WHERE rowid IN ({picked})"))
+        .bind(boundary)
+        .bind(batch)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
     tx.commit().await.map_err(from_sqlx)?;
     Ok(ArchiveReport {
         requests,
         reservations,
+        payments,
     })
 }

@@ -2,7 +2,9 @@
 //!
 //! Non-obvious: every write here runs under `BEGIN IMMEDIATE` (the database's one writer), which
 //! does for SQLite what locking the order's row does on Postgres: an order's payments and status
-//! changes take turns.
+//! changes take turns. A final payment may have moved to `payments_archive` (migration 0013):
+//! reads by id, order or key look there too, and its one possible change (captured → refunded)
+//! applies where it lies.
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
@@ -45,14 +47,9 @@ async fn one_payment(
     conn: &mut SqliteConnection,
     filter: &str,
     order: OrderId,
-    extra: Option<&str>,
 ) -> Result<Option<Payment>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM payments WHERE order_id = ? AND {filter}");
     let query = sqlx::query(&sql).bind(order.as_i64());
-    let query = match extra {
-        Some(value) => query.bind(value.to_owned()),
-        None => query,
-    };
     let found = query.fetch_optional(conn).await.map_err(from_sqlx)?;
     found.as_ref().map(payment_from_row).transpose()
 }
@@ -69,15 +66,18 @@ pub(super) async fn open_payment(
     let Some(found) = order(&mut tx, new.order).await? else {
         return Ok(OpenPayment::NotFound);
     };
-    if let Some(same) = one_payment(
-        &mut tx,
-        "request_key = ?",
-        new.order,
-        Some(new.key.as_str()),
-    )
-    .await?
-    {
-        return Ok(OpenPayment::Ready(same));
+    // A retry finds its attempt even after the attempt was archived.
+    let same = format!(
+        "SELECT {COLUMNS} FROM payments_with_archive WHERE order_id = ? AND request_key = ?"
+    );
+    let same = sqlx::query(&same)
+        .bind(new.order.as_i64())
+        .bind(new.key.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+    if let Some(same) = same {
+        return payment_from_row(&same).map(OpenPayment::Ready);
     }
     if found.status != OrderStatus::Pending {
         return Ok(OpenPayment::NotPayable(found.status));
@@ -86,7 +86,7 @@ pub(super) async fn open_payment(
         return Ok(OpenPayment::NothingToPay);
     }
     let live = "status IN ('pending', 'authorized', 'captured')";
-    if let Some(live) = one_payment(&mut tx, live, new.order, None).await? {
+    if let Some(live) = one_payment(&mut tx, live, new.order).await? {
         return Ok(OpenPayment::InProgress(live));
     }
     let now = now_ms();
@@ -118,13 +118,22 @@ pub(super) async fn record_payment(
     event: &PaymentEvent,
 ) -> Result<PaymentUpdate, StoreError> {
     let mut tx = store.write().await?;
-    let found = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = ?"))
-        .bind(payment.as_i64())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-    let Some(current) = found.as_ref().map(payment_from_row).transpose()? else {
+    let found = sqlx::query(&format!(
+        "SELECT {COLUMNS}, archived FROM payments_with_archive WHERE id = ?"
+    ))
+    .bind(payment.as_i64())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    let Some(found) = found else {
         return Ok(PaymentUpdate::NotFound);
+    };
+    let current = payment_from_row(&found)?;
+    let archived: bool = found.try_get("archived").map_err(from_sqlx)?;
+    let table = if archived {
+        "payments_archive"
+    } else {
+        "payments"
     };
     if current.status == event.target() {
         let same = match event {
@@ -151,7 +160,7 @@ pub(super) async fn record_payment(
         PaymentEvent::Captured | PaymentEvent::Refunded => (None, None),
     };
     let row = sqlx::query(&format!(
-        "UPDATE payments SET status = ?, provider_ref = coalesce(?, provider_ref),
+        "UPDATE {table} SET status = ?, provider_ref = coalesce(?, provider_ref),
                              failure = coalesce(?, failure), updated_at = ?
          WHERE id = ? RETURNING {COLUMNS}"
     ))
@@ -207,7 +216,8 @@ pub(super) async fn payments_of(
     orders: &[OrderId],
 ) -> Result<Vec<Payment>, StoreError> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE order_id IN (SELECT value FROM json_each(?))
+        "SELECT {COLUMNS} FROM payments_with_archive
+         WHERE order_id IN (SELECT value FROM json_each(?))
          ORDER BY order_id, id"
     ))
     .bind(json_array(orders.iter().map(|o| o.as_i64()))?)
