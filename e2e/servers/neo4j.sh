@@ -2,6 +2,8 @@
 # Neo4j 5.26 LTS (Community) for tests: Bolt on 127.0.0.1:$PORT, store under $SERVERS_DIR, run
 # from Maven Central's neo4j-harness jars by our launcher (neo4j/Launch.java, single-file source).
 # Usage: neo4j.sh start|stop|restart|url  (POLYGATE_SERVERS_NEO4J_PORT, POLYGATE_SERVERS_NEO4J_HEAP: default 1g)
+#   POLYGATE_SERVERS_NEO4J_PASSWORD: when set, authentication is on and the user `neo4j` has this
+#   password (a server of its own for credential tests; the org suite's server keeps auth off).
 #   restart: stops the server and starts it again on the same port and store (the org subgraph's
 #   failover test calls it mid-test); stop also deletes the store.
 set -euo pipefail
@@ -31,7 +33,8 @@ start() {
   touch "$DIR/server.log"
   local from; from=$(($(wc -c < "$DIR/server.log") + 1))
   # The launcher keeps the store in $DIR/home; setsid detaches it from the caller's terminal.
-  setsid java -Xms256m -Xmx"$HEAP" -XX:+UseParallelGC -cp "$(cat "$cp")" "$here/neo4j/Launch.java" \
+  POLYGATE_NEO4J_PASSWORD="${POLYGATE_SERVERS_NEO4J_PASSWORD:-}" \
+    setsid java -Xms256m -Xmx"$HEAP" -XX:+UseParallelGC -cp "$(cat "$cp")" "$here/neo4j/Launch.java" \
     "$PORT" "$DIR/home" >> "$DIR/server.log" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
   # Bolt listens before the database is up; the launcher prints its URL once a query has run.

@@ -2,6 +2,9 @@
 # PostgreSQL 15 for tests: a throwaway cluster on 127.0.0.1:$PORT, owned by the postgres user.
 # It serves TLS with a certificate for 127.0.0.1 signed by a throwaway CA made at init (openssl),
 # so clients can check it with sslmode=verify-full; `ca` prints that CA's certificate file.
+# Every role signs in without a password (trust), except members of the group role
+# polygate_password_login, who must give theirs (SCRAM): tests of credentials read from a secret
+# show a right password accepted and a wrong one refused.
 # Usage: postgres.sh start|stop|url|ca
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,10 +55,20 @@ ssl_cert_file = 'server.crt'
 ssl_key_file = 'server.key'
 CONF
     fi
+    password_rule="host all +polygate_password_login 127.0.0.1/32 scram-sha-256"
+    rule_added=0
+    if ! grep -qF "$password_rule" "$DATA/pg_hba.conf"; then
+      sed -i "1i $password_rule" "$DATA/pg_hba.conf"; rule_added=1
+    fi
     if ! as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
       as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w start >/dev/null
+    elif [ "$rule_added" = 1 ]; then
+      as_postgres "$BIN/pg_ctl" -D "$DATA" reload >/dev/null
     fi
     wait_for_port 127.0.0.1 "$PORT" 30
+    "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -qAt -c "DO \$\$ BEGIN
+      CREATE ROLE polygate_password_login NOLOGIN;
+      EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
     ;;
   stop)
     [ -d "$DATA" ] && as_postgres "$BIN/pg_ctl" -D "$DATA" -m fast stop >/dev/null 2>&1 || true

@@ -2,6 +2,8 @@
 // 127.0.0.1:PORT and its store under HOME, then waits until it is told to stop (SIGTERM).
 //
 // Usage: java -cp "$(cat cp.txt)" Launch.java PORT HOME
+// With POLYGATE_NEO4J_PASSWORD set, authentication is on and the user `neo4j` signs in with that
+// password (set through the embedded API, which needs no sign-in); otherwise authentication is off.
 //
 // Non-obvious: it uses the embedded DatabaseManagementServiceBuilder rather than the harness's
 // builder, because the harness keeps its store in a fresh random folder that it deletes on close,
@@ -10,6 +12,7 @@
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -26,11 +29,13 @@ public class Launch {
         }
         int port = Integer.parseInt(args[0]);
         Path home = Path.of(args[1]).toAbsolutePath();
+        String password = System.getenv("POLYGATE_NEO4J_PASSWORD");
+        boolean auth = password != null && !password.isEmpty();
         DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
-                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, auth)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(512))
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofSeconds(60))
                 .build();
@@ -38,6 +43,11 @@ public class Launch {
         // and warms the Cypher planner (a cold JVM plans the first traversal queries in seconds,
         // more than a client's call timeout on a busy machine): read-only queries of the shapes
         // the org subgraph uses, on ids that do not exist.
+        if (auth) {
+            service.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                    Map.of("password", password));
+        }
         var db = service.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
         String[] warmUp = {
             "RETURN 1",

@@ -55,10 +55,13 @@ pub async fn open_store(
             .map_err(|e| OpenError::at("store", format!("cannot open `{}`", path.display()), e))?;
         Arc::new(store)
     } else {
-        let store = store::MongoStore::connect(
+        let (username, password) = settings.credentials().await?;
+        let store = store::MongoStore::connect_as(
             &settings.store,
             &settings.database,
             &settings.read_preference,
+            username,
+            password,
         )
         .await
         .map_err(|e| {

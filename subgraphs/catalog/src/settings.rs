@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use polygate_kit::SettingsError;
+use polygate_kit::secret::{Secret, credentials};
 
 /// The catalog's settings; the default is the embedded store with the in-memory cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -11,6 +12,14 @@ pub struct CatalogSettings {
     /// `embedded` (SQLite at `<data_dir>/catalog.db`), or a MongoDB URL: `mongodb://…` or
     /// `mongodb+srv://…` (Atlas). Any URL option (`readPreference`, `w`, TLS) works as usual.
     pub store: String,
+    /// The MongoDB user, instead of the one in the URL: a literal or
+    /// `{ aws_secret = "arn:…", key = "username" }` (AWS Secrets Manager, read at open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<Secret>,
+    /// The MongoDB password, instead of the one in the URL: a literal or
+    /// `{ aws_secret = "arn:…", key = "password" }` (AWS Secrets Manager, read at open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
     /// MongoDB only: the database holding the `products`, `reviews` and `content_changes`
     /// collections.
     pub database: String,
@@ -35,6 +44,8 @@ impl Default for CatalogSettings {
     fn default() -> Self {
         Self {
             store: "embedded".into(),
+            username: None,
+            password: None,
             database: "polygate_catalog".into(),
             read_preference: "primary".into(),
             cache: "embedded".into(),
@@ -69,9 +80,29 @@ impl CatalogSettings {
         self.store == polygate_kit::config::EMBEDDED
     }
 
+    /// `username` and `password`, references read from AWS Secrets Manager (only when one is
+    /// used); `None` keeps the URL's own.
+    pub async fn credentials(&self) -> anyhow::Result<(Option<String>, Option<String>)> {
+        let (user, pass) = (self.username.as_ref(), self.password.as_ref());
+        let resolver = credentials::resolver_for(&[user, pass]).await;
+        Ok((
+            credentials::resolve("username", user, resolver.as_ref()).await?,
+            credentials::resolve("password", pass, resolver.as_ref()).await?,
+        ))
+    }
+
     pub fn validate(&self) -> Result<(), SettingsError> {
         polygate_kit::config::check_store(&self.store, &["mongodb", "mongodb+srv"])
             .map_err(|m| SettingsError::new("store", m))?;
+        for (key, secret) in [("username", &self.username), ("password", &self.password)] {
+            credentials::check(key, secret.as_ref())?;
+            if secret.is_some() && self.is_embedded() {
+                return Err(SettingsError::new(
+                    key,
+                    "needs a mongodb:// or mongodb+srv:// store",
+                ));
+            }
+        }
         let db_ok = (1..=63).contains(&self.database.len())
             && !self
                 .database
@@ -138,6 +169,34 @@ pub fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_a_literal_or_a_secret_and_a_bad_one_is_named() {
+        let parsed: CatalogSettings = toml::from_str(
+            r#"
+            store = "mongodb+srv://catalog.abcde.mongodb.net/"
+            username = "catalog"
+            password = { aws_secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:atlas-AbCdEf", key = "password" }
+            "#,
+        )
+        .unwrap();
+        parsed.validate().unwrap();
+        assert!(parsed.password.as_ref().unwrap().is_reference());
+        let embedded = CatalogSettings {
+            password: Some(Secret::Value("pw".into())),
+            ..CatalogSettings::default()
+        };
+        assert_eq!(embedded.validate().unwrap_err().key, "password");
+        let bad_arn = CatalogSettings {
+            store: "mongodb://db:27017".into(),
+            username: Some(Secret::Aws(polygate_kit::secret::AwsSecretRef {
+                aws_secret: "atlas".into(),
+                key: None,
+            })),
+            ..CatalogSettings::default()
+        };
+        assert_eq!(bad_arn.validate().unwrap_err().key, "username");
+    }
 
     #[test]
     fn the_default_is_embedded_and_valid() {

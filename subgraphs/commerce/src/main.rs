@@ -135,7 +135,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Maintain { config, as_of } => {
             polygate_kit::telemetry::init();
             let (settings, data_dir) = load_settings(&config)?;
-            let opened = polygate_commerce::open(&settings.store_settings(&data_dir)).await?;
+            let opened =
+                polygate_commerce::open(&settings.resolved_store_settings(&data_dir).await?)
+                    .await?;
             let as_of = as_of.unwrap_or_else(chrono::Utc::now);
             let report = run_pass(
                 opened.store.as_ref(),
@@ -179,7 +181,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Sweep { config, grace_secs } => {
             polygate_kit::telemetry::init();
             let (settings, data_dir) = load_settings(&config)?;
-            let opened = polygate_commerce::open(&settings.store_settings(&data_dir)).await?;
+            let opened =
+                polygate_commerce::open(&settings.resolved_store_settings(&data_dir).await?)
+                    .await?;
             let grace = Duration::from_secs(grace_secs);
             let mut total = SweepReport::default();
             // One sweep finishes at most a batch per database; go on until one finds nothing.
@@ -255,7 +259,8 @@ async fn open_postgres(
     config: &ConfigArgs,
 ) -> anyhow::Result<std::sync::Arc<polygate_commerce::PostgresStore>> {
     let (settings, data_dir) = load_settings(config)?;
-    let opened = polygate_commerce::open(&settings.store_settings(&data_dir)).await?;
+    let opened =
+        polygate_commerce::open(&settings.resolved_store_settings(&data_dir).await?).await?;
     opened
         .postgres
         .ok_or_else(|| anyhow::anyhow!("subgraphs.commerce.store must be a postgres:// URL here"))

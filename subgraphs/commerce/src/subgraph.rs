@@ -14,6 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use polygate_kit::auth::SessionIssuer;
 use polygate_kit::config::{EMBEDDED, check_store, redact};
+use polygate_kit::secret::{Secret, SecretResolver, credentials};
 use polygate_kit::{
     BackgroundTask, DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport, SettingsError,
     Subgraph, SubgraphSchema,
@@ -40,6 +41,20 @@ pub struct CommerceSettings {
     pub shards: BTreeMap<String, String>,
     /// Replicas of shard databases, name → `postgres://…`.
     pub shard_replicas: BTreeMap<String, String>,
+    /// The user every Postgres URL above signs in as (store, replica, shards, shard replicas),
+    /// instead of the one in each URL: a literal or `{ aws_secret = "arn:…", key = "username" }`
+    /// (AWS Secrets Manager, read at open). Unset: each URL's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<Secret>,
+    /// The password of every Postgres URL above, instead of the one in each URL (put in
+    /// percent-encoded): a literal or `{ aws_secret = "arn:…", key = "password" }` (AWS Secrets
+    /// Manager, read at open; an RDS-style JSON secret's `password` field). Unset: each URL's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    /// Per shard database, name → its password (literal or reference), instead of `password`
+    /// for that shard and its replica (a replica has its primary's roles): each Cloud SQL
+    /// instance gets a password of its own (`infra/modules/cloudsql`).
+    pub shard_passwords: BTreeMap<String, Secret>,
     /// Product cache: `embedded` (in-process memory), `redis://…`, `rediss://…`,
     /// `redis-cluster://…`, `rediss-cluster://…` or `off`.
     pub cache: String,
@@ -73,6 +88,9 @@ impl Default for CommerceSettings {
             replica: None,
             shards: BTreeMap::new(),
             shard_replicas: BTreeMap::new(),
+            username: None,
+            password: None,
+            shard_passwords: BTreeMap::new(),
             cache: EMBEDDED.to_owned(),
             transaction_pooler: false,
             sweep_every_secs: 30,
@@ -116,6 +134,59 @@ impl CommerceSettings {
             },
             transaction_pooler: self.transaction_pooler,
         }
+    }
+
+    /// [`Self::store_settings`] with `username` / `password` put into every Postgres URL; a
+    /// reference is read from AWS Secrets Manager (only when one is used).
+    pub async fn resolved_store_settings(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<StoreSettings> {
+        let mut secrets = vec![self.username.as_ref(), self.password.as_ref()];
+        secrets.extend(self.shard_passwords.values().map(Some));
+        let resolver = credentials::resolver_for(&secrets).await;
+        self.store_settings_with(data_dir, resolver.as_ref()).await
+    }
+
+    /// [`Self::store_settings`] with `username` / `password` read through `resolver` and put
+    /// into every Postgres URL (the catalog database, its replica, every shard and shard
+    /// replica: one application role, which a Cloud SQL replica copies from its primary and
+    /// which the shards' instances are given alike).
+    pub async fn store_settings_with(
+        &self,
+        data_dir: &std::path::Path,
+        resolver: &dyn SecretResolver,
+    ) -> anyhow::Result<StoreSettings> {
+        let mut settings = self.store_settings(data_dir);
+        let username = credentials::resolve("username", self.username.as_ref(), resolver).await?;
+        let password = credentials::resolve("password", self.password.as_ref(), resolver).await?;
+        let mut shard_passwords = BTreeMap::new();
+        for (name, secret) in &self.shard_passwords {
+            let key = format!("shard_passwords.{name}");
+            let value = credentials::resolve(&key, Some(secret), resolver).await?;
+            shard_passwords.insert(name.clone(), value);
+        }
+        let user = username.as_deref();
+        let set = |key: &str, url: &mut String, pass: Option<&str>| -> anyhow::Result<()> {
+            *url = credentials::with_credentials(url, user, pass)
+                .map_err(|m| OpenError::at(key, "cannot sign in with it", anyhow::Error::msg(m)))?;
+            Ok(())
+        };
+        set("store", &mut settings.url, password.as_deref())?;
+        if let Some(replica) = settings.replica.as_mut() {
+            set("replica", replica, password.as_deref())?;
+        }
+        for (section, urls) in [
+            ("shards", &mut settings.shards),
+            ("shard_replicas", &mut settings.shard_replicas),
+        ] {
+            for (name, url) in urls.iter_mut() {
+                let own = shard_passwords.get(name).cloned().flatten();
+                let pass = own.as_deref().or(password.as_deref());
+                set(&format!("{section}.{name}"), url, pass)?;
+            }
+        }
+        Ok(settings)
     }
 }
 
@@ -195,6 +266,22 @@ impl Subgraph for Commerce {
                 "must be at least 1",
             ));
         }
+        for (name, secret) in &c.shard_passwords {
+            let key = format!("shard_passwords.{name}");
+            if !c.shards.contains_key(name) {
+                return Err(SettingsError::new(key, "names no database under `shards`"));
+            }
+            credentials::check(&key, Some(secret))?;
+        }
+        for (key, secret) in [("username", &c.username), ("password", &c.password)] {
+            credentials::check(key, secret.as_ref())?;
+            if secret.is_some() && !c.store.starts_with("postgres") {
+                return Err(SettingsError::new(
+                    key,
+                    "needs a postgres:// store (it replaces the credentials of its URLs)",
+                ));
+            }
+        }
         if c.payment_provider != FAKE_PROVIDER {
             return Err(SettingsError::new(
                 "payment_provider",
@@ -209,7 +296,7 @@ impl Subgraph for Commerce {
     }
 
     async fn open(settings: &CommerceSettings, ctx: OpenContext) -> anyhow::Result<Opened> {
-        let store_settings = settings.store_settings(&ctx.data_dir);
+        let store_settings = settings.resolved_store_settings(&ctx.data_dir).await?;
         let opened = crate::open(&store_settings).await.map_err(|e| {
             OpenError::at(
                 "store",
@@ -323,6 +410,87 @@ mod tests {
         }
         let upkeep = CommerceSettings::default().upkeep();
         assert_eq!(upkeep, UpkeepSettings::default(), "one set of defaults");
+    }
+
+    #[test]
+    fn credentials_are_checked_by_their_key() {
+        let bad_arn = settings(|c| {
+            c.store = "postgres://db/a".into();
+            c.password = Some(Secret::Aws(polygate_kit::secret::AwsSecretRef {
+                aws_secret: "polygate/commerce".into(),
+                key: Some("password".into()),
+            }));
+        });
+        let err = Commerce::validate(&bad_arn, false).unwrap_err();
+        assert_eq!(err.key, "password");
+        assert!(err.message.contains("ARN"), "{err}");
+        let unknown_shard = settings(|c| {
+            c.store = "postgres://db/a".into();
+            c.shard_passwords
+                .insert("z".into(), Secret::Value("pw".into()));
+        });
+        assert_eq!(
+            Commerce::validate(&unknown_shard, false).unwrap_err().key,
+            "shard_passwords.z"
+        );
+        let embedded = settings(|c| c.username = Some(Secret::Value("app".into())));
+        assert_eq!(
+            Commerce::validate(&embedded, false).unwrap_err().key,
+            "username"
+        );
+        let text = r#"
+            store = "postgres://db/a"
+            password = { aws_secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf", key = "password" }
+        "#;
+        let parsed: CommerceSettings = toml::from_str(text).unwrap();
+        Commerce::validate(&parsed, false).unwrap();
+        assert!(parsed.password.as_ref().unwrap().is_reference());
+    }
+
+    #[tokio::test]
+    async fn credentials_go_into_every_postgres_url_percent_encoded() {
+        let given = settings(|c| {
+            c.store = "postgres://placeholder@cat:5432/commerce?sslmode=verify-full".into();
+            c.replica = Some("postgres://cat-replica/commerce".into());
+            c.shards
+                .insert("b".into(), "postgres://old:pw@b/commerce".into());
+            c.shard_replicas
+                .insert("b".into(), "postgres://b-replica/commerce".into());
+            c.shards.insert("c".into(), "postgres://c/commerce".into());
+            c.username = Some(Secret::Value("app".into()));
+            c.password = Some(Secret::Value("p@ss/w%rd".into()));
+            c.shard_passwords
+                .insert("c".into(), Secret::Value("c-own".into()));
+        });
+        let resolved = given
+            .resolved_store_settings(std::path::Path::new("/srv"))
+            .await
+            .unwrap();
+        let userinfo = "app:p%40ss%2Fw%25rd@";
+        assert_eq!(
+            resolved.url,
+            format!("postgres://{userinfo}cat:5432/commerce?sslmode=verify-full")
+        );
+        assert_eq!(
+            resolved.replica.as_deref(),
+            Some(format!("postgres://{userinfo}cat-replica/commerce").as_str())
+        );
+        assert_eq!(
+            resolved.shards["b"],
+            format!("postgres://{userinfo}b/commerce")
+        );
+        assert_eq!(
+            resolved.shard_replicas["b"],
+            format!("postgres://{userinfo}b-replica/commerce")
+        );
+        assert_eq!(resolved.shards["c"], "postgres://app:c-own@c/commerce");
+        // Without credential keys, every URL is as written.
+        let plain = settings(|c| c.store = "postgres://u:own@cat/commerce".into());
+        let kept = plain
+            .resolved_store_settings(std::path::Path::new("/srv"))
+            .await
+            .unwrap();
+        assert_eq!(kept.url, "postgres://u:own@cat/commerce");
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //! of a JSON secret — which is how RDS- and ElastiCache-managed secrets (and their rotation
 //! lambdas) store `{"username": …, "password": …}`. The ARN's region is the one asked, so no
 //! `AWS_REGION` is needed.
+//!
+//! Every store's credential is such a key, beside its URL and replacing what the URL carries
+//! ([`credentials`]: the rule, the percent-encoding, and the resolver settings need).
 
 use std::fmt;
 
@@ -21,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod credentials;
 
 /// A value given literally or by reference to a secret store.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,8 +28,7 @@ pub async fn open(
         ));
     }
     let mut settings = crate::store::neo4j::Neo4jSettings::local(store);
-    settings.user = configured.user.clone();
-    settings.password = configured.password.clone();
+    (settings.user, settings.password) = configured.credentials().await?;
     settings.database = configured.database.clone();
     Ok(Arc::new(crate::Neo4jStore::connect(&settings).await?))
 }

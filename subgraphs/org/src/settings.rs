@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use polygate_kit::SettingsError;
+use polygate_kit::secret::{Secret, SecretResolver, credentials};
 use serde::{Deserialize, Serialize};
 
 use crate::store::neo4j::Neo4jSettings;
@@ -21,10 +22,12 @@ pub struct OrgSettings {
     /// server), `neo4j://HOST:PORT` (routing: writes to the leader, reads to secondaries), or
     /// `neo4j+s://…` (routing over TLS, e.g. Aura).
     pub store: String,
-    /// The Neo4j user (ignored when embedded).
-    pub user: String,
-    /// The Neo4j password; prefer `POLYGATE_SUBGRAPHS__ORG__PASSWORD` to writing it here.
-    pub password: String,
+    /// The Neo4j user (ignored when embedded): a literal or
+    /// `{ aws_secret = "arn:…", key = "username" }` (AWS Secrets Manager, read at open).
+    pub user: Secret,
+    /// The Neo4j password: a literal (prefer `POLYGATE_SUBGRAPHS__ORG__PASSWORD` to writing it
+    /// here) or `{ aws_secret = "arn:…", key = "password" }` (AWS Secrets Manager, read at open).
+    pub password: Secret,
     /// The Neo4j database (`neo4j` is the default one, and the only one on Community and the
     /// smaller Aura tiers).
     pub database: String,
@@ -39,8 +42,8 @@ impl Default for OrgSettings {
     fn default() -> Self {
         Self {
             store: "embedded".to_owned(),
-            user: "neo4j".to_owned(),
-            password: String::new(),
+            user: Secret::Value("neo4j".to_owned()),
+            password: Secret::Value(String::new()),
             database: "neo4j".to_owned(),
             max_connections: 16,
             profile_every_secs: 0,
@@ -71,14 +74,32 @@ impl OrgSettings {
         if self.database.is_empty() {
             return Err(SettingsError::new("database", "must not be empty"));
         }
-        Ok(())
+        credentials::check("user", Some(&self.user))?;
+        credentials::check("password", Some(&self.password))
     }
 
-    pub fn neo4j(&self) -> Neo4jSettings {
+    /// The user and password, references read from AWS Secrets Manager (only when one is used).
+    pub async fn credentials(&self) -> anyhow::Result<(String, String)> {
+        let resolver = credentials::resolver_for(&[Some(&self.user), Some(&self.password)]).await;
+        self.credentials_with(resolver.as_ref()).await
+    }
+
+    /// The user and password, references read from `resolver`; errors name the key.
+    pub async fn credentials_with(
+        &self,
+        resolver: &dyn SecretResolver,
+    ) -> anyhow::Result<(String, String)> {
+        let user = credentials::resolve("user", Some(&self.user), resolver).await?;
+        let password = credentials::resolve("password", Some(&self.password), resolver).await?;
+        Ok((user.unwrap_or_default(), password.unwrap_or_default()))
+    }
+
+    /// The Neo4j connection these settings name, with `user` / `password` as given.
+    pub fn neo4j(&self, (user, password): (String, String)) -> Neo4jSettings {
         Neo4jSettings {
             url: self.store.clone(),
-            user: self.user.clone(),
-            password: self.password.clone(),
+            user,
+            password,
             database: self.database.clone(),
             max_connections: self.max_connections,
         }
@@ -106,16 +127,13 @@ pub async fn open_store(
             neo4j: None,
         });
     }
-    let store = Arc::new(
-        Neo4jStore::connect(&settings.neo4j())
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot reach Neo4j at {}",
-                    polygate_kit::config::redact(&settings.store)
-                )
-            })?,
-    );
+    let neo4j = settings.neo4j(settings.credentials().await?);
+    let store = Arc::new(Neo4jStore::connect(&neo4j).await.with_context(|| {
+        format!(
+            "cannot reach Neo4j at {}",
+            polygate_kit::config::redact(&settings.store)
+        )
+    })?);
     Ok(OpenedStore {
         store: store.clone(),
         neo4j: Some(store),
@@ -151,6 +169,29 @@ mod tests {
             };
             settings.validate().unwrap();
         }
+    }
+
+    #[test]
+    fn credentials_are_a_literal_or_a_secret_and_a_bad_reference_is_named() {
+        let parsed: OrgSettings = toml::from_str(
+            r#"
+            store = "neo4j+s://x.databases.neo4j.io"
+            user = "org"
+            password = { aws_secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aura-AbCdEf", key = "password" }
+            "#,
+        )
+        .unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(parsed.user, Secret::Value("org".into()));
+        assert!(parsed.password.is_reference());
+        let bad = OrgSettings {
+            password: Secret::Aws(polygate_kit::secret::AwsSecretRef {
+                aws_secret: "aura-password".into(),
+                key: None,
+            }),
+            ..OrgSettings::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().key, "password");
     }
 
     #[test]

@@ -64,9 +64,10 @@ pub async fn open_store(
             replication_factor: settings.qdrant.replication_factor,
             on_disk_vectors: settings.qdrant.on_disk_vectors,
         };
+        let api_key = settings.api_key().await?;
         let store = store::QdrantStore::connect(
             url,
-            Some(settings.api_key.as_str()),
+            Some(api_key.as_str()),
             &settings.collection_prefix,
             layout,
             Duration::from_secs(settings.qdrant.timeout_secs.max(1)),

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use polygate_kit::SettingsError;
+use polygate_kit::secret::{Secret, credentials};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{CollectionSpec, Quantization};
@@ -18,9 +19,10 @@ pub struct SearchSettings {
     /// `embedded` (SQLite + in-process HNSW under `server.data_dir/search/`) or the gRPC URL of
     /// a Qdrant server, e.g. `http://127.0.0.1:6334` or a Qdrant Cloud cluster's `https://…:6334`.
     pub store: String,
-    /// Qdrant API key (Qdrant Cloud); empty for none. Prefer the environment variable
-    /// `POLYGATE_SUBGRAPHS__SEARCH__API_KEY` to the file.
-    pub api_key: String,
+    /// Qdrant API key (Qdrant Cloud); empty for none. A literal (prefer the environment
+    /// variable `POLYGATE_SUBGRAPHS__SEARCH__API_KEY` to the file) or
+    /// `{ aws_secret = "arn:…", key = "api_key" }` (AWS Secrets Manager, read at open).
+    pub api_key: Secret,
     /// Prefix of every Qdrant collection and alias name, so several deployments can share a
     /// cluster: `<prefix>documents`, `<prefix>chunks` (the alias), `<prefix>chunks_<ms>`.
     pub collection_prefix: String,
@@ -71,7 +73,7 @@ impl Default for SearchSettings {
     fn default() -> Self {
         Self {
             store: "embedded".into(),
-            api_key: String::new(),
+            api_key: Secret::Value(String::new()),
             collection_prefix: "polygate_".into(),
             model_dir: String::new(),
             hnsw: HnswSettings::default(),
@@ -162,7 +164,15 @@ impl SearchSettings {
         if self.feed_poll_ms < 50 {
             return Err(SettingsError::new("feed_poll_ms", "must be at least 50"));
         }
-        Ok(())
+        credentials::check("api_key", Some(&self.api_key))
+    }
+
+    /// The API key, a reference read from AWS Secrets Manager (only when it is one); empty for
+    /// none.
+    pub async fn api_key(&self) -> anyhow::Result<String> {
+        let resolver = credentials::resolver_for(&[Some(&self.api_key)]).await;
+        let key = credentials::resolve("api_key", Some(&self.api_key), resolver.as_ref()).await?;
+        Ok(key.unwrap_or_default())
     }
 
     fn quantization(&self) -> Result<Quantization, SettingsError> {
@@ -203,6 +213,29 @@ impl SearchSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_key_is_a_literal_or_a_secret_and_a_bad_reference_is_named() {
+        let parsed: SearchSettings = toml::from_str(
+            r#"
+            store = "https://x.cloud.qdrant.io:6334"
+            api_key = { aws_secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:qdrant-AbCdEf", key = "api_key" }
+            "#,
+        )
+        .unwrap();
+        parsed.validate().unwrap();
+        assert!(parsed.api_key.is_reference());
+        let literal: SearchSettings = toml::from_str(r#"api_key = "k-123""#).unwrap();
+        assert_eq!(literal.api_key, Secret::Value("k-123".into()));
+        let bad = SearchSettings {
+            api_key: Secret::Aws(polygate_kit::secret::AwsSecretRef {
+                aws_secret: "qdrant".into(),
+                key: None,
+            }),
+            ..SearchSettings::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().key, "api_key");
+    }
 
     #[test]
     fn defaults_are_valid_and_embedded() {

@@ -201,7 +201,8 @@ pub async fn bench_queries(
     until: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let (settings, _) = load_settings(args)?;
-    let store = crate::store::PostgresStore::connect(&settings.store, &settings).await?;
+    let url = settings.postgres_url().await?;
+    let store = crate::store::PostgresStore::connect(&url, &settings).await?;
     let hosts: Vec<_> = store
         .list_hosts(&Default::default(), 1_000, None)
         .await?

@@ -61,7 +61,8 @@ pub async fn connect(
             .with_context(|| format!("cannot open the SQLite store at {}", path.display()))?;
         Ok(Arc::new(opened))
     } else {
-        let opened = store::PostgresStore::connect(store, settings)
+        let url = settings.postgres_url().await?;
+        let opened = store::PostgresStore::connect(&url, settings)
             .await
             .with_context(|| format!("cannot open {}", polygate_kit::config::redact(store)))?;
         Ok(Arc::new(opened))

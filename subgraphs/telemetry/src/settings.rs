@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use polygate_kit::SettingsError;
+use polygate_kit::secret::{Secret, credentials};
 use serde::{Deserialize, Serialize};
 
 use crate::store::RetentionCutoffs;
@@ -13,6 +14,15 @@ pub struct TelemetrySettings {
     /// `embedded` (`telemetry.db` under `server.data_dir`), `sqlite://PATH`, or
     /// `postgres://USER@HOST:PORT/DB` (TimescaleDB or plain PostgreSQL, detected at start-up).
     pub store: String,
+    /// The user a `postgres://` store signs in as, instead of the URL's: a literal or
+    /// `{ aws_secret = "arn:…", key = "username" }` (AWS Secrets Manager, read at open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<Secret>,
+    /// The password of a `postgres://` store, instead of the URL's (put in percent-encoded): a
+    /// literal or `{ aws_secret = "arn:…", key = "password" }` (AWS Secrets Manager, read at
+    /// open; a managed database secret's `password` field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
     /// `auto`: hypertables when the server has TimescaleDB; `off`: native range partitions and
     /// our own rollup job even on TimescaleDB (fixed when a database is first migrated).
     pub timescaledb: String,
@@ -32,6 +42,8 @@ impl Default for TelemetrySettings {
     fn default() -> Self {
         Self {
             store: "embedded".into(),
+            username: None,
+            password: None,
             timescaledb: "auto".into(),
             raw_retention_days: 7,
             minute_rollup_retention_days: 30,
@@ -56,6 +68,15 @@ impl TelemetrySettings {
                 "store",
                 "use `embedded`, sqlite://PATH or postgres://USER@HOST:PORT/DB",
             ));
+        }
+        for (key, secret) in [("username", &self.username), ("password", &self.password)] {
+            credentials::check(key, secret.as_ref())?;
+            if secret.is_some() && !store.starts_with("postgres") {
+                return Err(SettingsError::new(
+                    key,
+                    "needs a postgres:// store (it replaces the credentials of its URL)",
+                ));
+            }
         }
         if !matches!(self.timescaledb.as_str(), "auto" | "off") {
             return Err(SettingsError::new("timescaledb", "use `auto` or `off`"));
@@ -93,6 +114,14 @@ impl TelemetrySettings {
     /// True when the store is the embedded SQLite file under the data directory.
     pub fn embedded(&self) -> bool {
         self.store == "embedded"
+    }
+
+    /// The `postgres://` store's URL with `username` / `password` put in; references are read
+    /// from AWS Secrets Manager (only when one is used).
+    pub async fn postgres_url(&self) -> anyhow::Result<String> {
+        let (user, pass) = (self.username.as_ref(), self.password.as_ref());
+        let resolver = credentials::resolver_for(&[user, pass]).await;
+        credentials::url_with_credentials(&self.store, user, pass, resolver.as_ref()).await
     }
 
     /// Whether TimescaleDB may be used when the server has it.
@@ -137,6 +166,21 @@ mod tests {
             "minute_rollup_retention_days"
         );
         assert_eq!(bad(|s| s.max_connections = 0), "max_connections");
+        assert_eq!(
+            bad(|s| s.password = Some(Secret::Value("pw".into()))),
+            "password",
+            "credentials need a postgres:// store"
+        );
+        assert_eq!(
+            bad(|s| {
+                s.store = "postgres://db/t".into();
+                s.username = Some(Secret::Aws(polygate_kit::secret::AwsSecretRef {
+                    aws_secret: "telemetry-db".into(),
+                    key: None,
+                }));
+            }),
+            "username"
+        );
     }
 
     #[test]

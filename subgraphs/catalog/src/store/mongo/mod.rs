@@ -93,7 +93,31 @@ pub fn read_preference(name: &str) -> Result<ReadPreference, StoreError> {
 impl MongoStore {
     /// Connects to `url`, uses `database`, ensures the indexes and learns the server's quirks.
     pub async fn connect(url: &str, database: &str, read_pref: &str) -> Result<Self, StoreError> {
+        Self::connect_as(url, database, read_pref, None, None).await
+    }
+
+    /// [`Self::connect`] signing in as `username` / `password` instead of the URL's (each
+    /// `None` keeps the URL's): set on the driver's credential, not spliced into the URL, so a
+    /// seed list (`mongodb://h1,h2,h3/…`) and the URL's `authSource`/`authMechanism` stay as
+    /// written.
+    pub async fn connect_as(
+        url: &str,
+        database: &str,
+        read_pref: &str,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> Result<Self, StoreError> {
         let mut options = ClientOptions::parse(url).await.map_err(from_mongo)?;
+        if username.is_some() || password.is_some() {
+            let mut credential = options.credential.take().unwrap_or_default();
+            if username.is_some() {
+                credential.username = username;
+            }
+            if password.is_some() {
+                credential.password = password;
+            }
+            options.credential = Some(credential);
+        }
         options.app_name = Some("polygate-catalog".into());
         options.max_pool_size = Some(MAX_POOL_SIZE);
         options.server_selection_timeout = Some(Duration::from_secs(3));
