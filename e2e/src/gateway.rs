@@ -1,17 +1,14 @@
 //! Starting the gateway (and subgraph services) the way a user would, on free ports with a
 //! throwaway data folder.
 
-use std::path::PathBuf;
-
 use polygate_kit::testing::ScratchDir;
 
 use crate::process::{Service, free_port};
 
-/// A fresh data folder under the system temp dir, removed by the OS's temp cleaning.
-pub fn temp_data_dir(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(polygate_kit::testing::unique_name(label));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh data folder under the system temp dir, removed when dropped: a test keeps it for as
+/// long as a process uses it (or hands it to the process with [`Service::owning`]).
+pub fn temp_data_dir(label: &str) -> ScratchDir {
+    ScratchDir::new(label)
 }
 
 /// `polygate serve` with every subgraph embedded and in-process, plus `extra_env`.
