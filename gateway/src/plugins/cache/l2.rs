@@ -101,6 +101,11 @@ impl SharedStore {
         self.inner.subscribed.load(Ordering::SeqCst)
     }
 
+    /// Why `available()` is false (the debug summary's reason).
+    pub fn unavailable_reason(&self) -> &'static str {
+        "L2 (Redis) unavailable: not subscribed to invalidations"
+    }
+
     fn key(&self, suffix: &str) -> String {
         format!("{}{suffix}", self.inner.prefix)
     }
