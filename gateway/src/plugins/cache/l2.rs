@@ -102,12 +102,12 @@ fn failed(what: &str, error: impl std::fmt::Display) {
 
 impl SharedStore {
     /// Connects lazily; starts the invalidation listener on `runtime`, which applies other
-    /// instances' invalidations to `l1`.
+    /// instances' invalidations to every store in `l1` (response and entity level).
     pub fn start(
         url: &str,
         prefix: &str,
         runtime: tokio::runtime::Handle,
-        l1: Arc<ResponseStore>,
+        l1: Vec<Arc<ResponseStore>>,
     ) -> anyhow::Result<Self> {
         let client =
             redis::Client::open(url).map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
@@ -432,13 +432,15 @@ impl SharedStore {
     }
 
     /// Applies other instances' invalidations to `l1`, resubscribing after a failure.
-    async fn listen(self, l1: Arc<ResponseStore>) {
+    async fn listen(self, l1: Vec<Arc<ResponseStore>>) {
         loop {
             match self.inner.client.get_async_pubsub().await {
                 Ok(mut pubsub) => match pubsub.subscribe(self.key("invalidations")).await {
                     Ok(()) => {
                         // Whatever L1 holds may have missed invalidations while we were deaf.
-                        l1.invalidate_all();
+                        for store in &l1 {
+                            store.invalidate_all();
+                        }
                         self.inner.subscribed.store(true, Ordering::SeqCst);
                         // Parked invalidations go out now rather than at the next tick.
                         self.inner.resend.notify_one();
@@ -449,7 +451,9 @@ impl SharedStore {
                                 continue;
                             };
                             let tags: Vec<String> = payload.lines().map(str::to_owned).collect();
-                            l1.invalidate(&tags);
+                            for store in &l1 {
+                                store.invalidate(&tags);
+                            }
                         }
                         failed("subscribe", "invalidation channel closed");
                     }

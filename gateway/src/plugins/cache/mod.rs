@@ -15,6 +15,7 @@ pub mod apq;
 pub mod clock;
 pub mod config;
 pub mod debug;
+pub mod entity;
 pub mod key;
 pub mod l2;
 pub mod metrics;
@@ -56,6 +57,13 @@ pub struct ResponseCache {
     store: Arc<ResponseStore>,
     /// Set when `redis_url` is.
     shared: Option<SharedStore>,
+    /// Set when `entities` is: the entity level's own L1 and the plans of fetch selections.
+    entities: Option<EntityLevel>,
+}
+
+struct EntityLevel {
+    store: Arc<ResponseStore>,
+    plans: entity::PlanMemo,
 }
 
 /// What this request asked of the cache, kept in its context between hooks.
@@ -143,14 +151,20 @@ impl ResponseCache {
         clock: Arc<dyn Clock>,
         runtime: &tokio::runtime::Handle,
     ) -> anyhow::Result<Self> {
-        let store = Arc::new(ResponseStore::new(config.max_bytes, clock));
+        let store = Arc::new(ResponseStore::new(config.max_bytes, clock.clone()));
+        let entities = config.entities.then(|| EntityLevel {
+            store: Arc::new(ResponseStore::new(config.max_bytes, clock)),
+            plans: entity::plan_memo(),
+        });
+        let mut levels = vec![store.clone()];
+        levels.extend(entities.as_ref().map(|e| e.store.clone()));
         let shared = match config.redis_url.trim() {
             "" => None,
             url => Some(SharedStore::start(
                 url,
                 &config.redis_prefix,
                 runtime.clone(),
-                store.clone(),
+                levels,
             )?),
         };
         Ok(Self {
@@ -158,6 +172,7 @@ impl ResponseCache {
             policies: RwLock::new(None),
             store,
             shared,
+            entities,
         })
     }
 
@@ -170,6 +185,9 @@ impl ResponseCache {
         let index = schema::SchemaIndex::from_document(document);
         let policies = Arc::new(Policies::new(index, &self.config));
         *self.policies.write().unwrap_or_else(|p| p.into_inner()) = Some(policies);
+        if let Some(entities) = &self.entities {
+            entities.plans.invalidate_all();
+        }
     }
 
     /// Installs policies directly (tests).
@@ -518,6 +536,9 @@ impl ResponseCache {
         invalidated.sort();
         invalidated.dedup();
         self.store.invalidate(&invalidated);
+        if let Some(entities) = &self.entities {
+            entities.store.invalidate(&invalidated);
+        }
         if let Some(shared) = &self.shared {
             shared.invalidate(invalidated.clone());
         }
@@ -526,6 +547,33 @@ impl ResponseCache {
             metrics::event("l1", "invalidation", type_name);
         }
         invalidated
+    }
+}
+
+impl ResponseCache {
+    /// Whether subgraph fetches go through the entity level.
+    pub fn entities_enabled(&self) -> bool {
+        self.entities.is_some()
+    }
+}
+
+impl entity::EntitySource for ResponseCache {
+    fn entity_store(&self) -> Option<(&ResponseStore, Arc<Policies>)> {
+        let level = self.entities.as_ref()?;
+        if let Some(shared) = &self.shared
+            && !shared.available()
+        {
+            // Deaf to the other instances' invalidations: as for whole responses, no cache.
+            return None;
+        }
+        Some((&level.store, self.policies()?))
+    }
+
+    fn entity_plan(&self, policies: &Policies, query: &str) -> Option<Arc<entity::EntityPlan>> {
+        let level = self.entities.as_ref()?;
+        level
+            .plans
+            .get_with_by_ref(query, || entity::plan_of(policies, query).map(Arc::new))
     }
 }
 
