@@ -13,6 +13,14 @@ pub fn temp_data_dir(label: &str) -> ScratchDir {
 
 /// `polygate serve` with every subgraph embedded and in-process, plus `extra_env`.
 pub async fn embedded_gateway(extra_env: &[(&str, String)]) -> anyhow::Result<Service> {
+    embedded_gateway_logging(extra_env, None).await
+}
+
+/// As [`embedded_gateway`], with the gateway's log written to `log` when given.
+pub async fn embedded_gateway_logging(
+    extra_env: &[(&str, String)],
+    log: Option<&std::path::Path>,
+) -> anyhow::Result<Service> {
     let port = free_port();
     // Seeded, the six embedded stores take about 90 MB: removed when the gateway is dropped.
     let data = ScratchDir::new("gw");
@@ -26,7 +34,7 @@ pub async fn embedded_gateway(extra_env: &[(&str, String)]) -> anyhow::Result<Se
     ];
     env.extend(extra_env.iter().cloned());
     Ok(
-        Service::start("polygate", &["serve"], &env, port, "/readiness")
+        Service::start_logging("polygate", &["serve"], &env, port, "/readiness", log)
             .await?
             .owning(data),
     )
