@@ -1,21 +1,26 @@
 //! Starting the gateway (and subgraph services) the way a user would, on free ports with a
 //! throwaway data folder.
 
-use std::path::PathBuf;
-
 use polygate_kit::testing::ScratchDir;
 
 use crate::process::{Service, free_port};
 
-/// A fresh data folder under the system temp dir, removed by the OS's temp cleaning.
-pub fn temp_data_dir(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(polygate_kit::testing::unique_name(label));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh data folder under the system temp dir, removed when dropped: a test keeps it for as
+/// long as a process uses it (or hands it to the process with [`Service::owning`]).
+pub fn temp_data_dir(label: &str) -> ScratchDir {
+    ScratchDir::new(label)
 }
 
 /// `polygate serve` with every subgraph embedded and in-process, plus `extra_env`.
 pub async fn embedded_gateway(extra_env: &[(&str, String)]) -> anyhow::Result<Service> {
+    embedded_gateway_logging(extra_env, None).await
+}
+
+/// As [`embedded_gateway`], with the gateway's log written to `log` when given.
+pub async fn embedded_gateway_logging(
+    extra_env: &[(&str, String)],
+    log: Option<&std::path::Path>,
+) -> anyhow::Result<Service> {
     let port = free_port();
     // Seeded, the six embedded stores take about 90 MB: removed when the gateway is dropped.
     let data = ScratchDir::new("gw");
@@ -29,7 +34,7 @@ pub async fn embedded_gateway(extra_env: &[(&str, String)]) -> anyhow::Result<Se
     ];
     env.extend(extra_env.iter().cloned());
     Ok(
-        Service::start("polygate", &["serve"], &env, port, "/readiness")
+        Service::start_logging("polygate", &["serve"], &env, port, "/readiness", log)
             .await?
             .owning(data),
     )

@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod graphql;
 pub mod metrics;
 pub mod process;
+pub mod proxy;
 
 pub use graphql::Client;
 pub use process::{Service, free_port, repo_root, run_to_exit};

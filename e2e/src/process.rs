@@ -59,13 +59,33 @@ impl Service {
         port: u16,
         health_path: &str,
     ) -> anyhow::Result<Service> {
+        Self::start_logging(binary_name, args, env, port, health_path, None).await
+    }
+
+    /// As [`Service::start`], with the process's output (stdout and stderr) written to `log`
+    /// when given, so a test can read the lines it logged.
+    pub async fn start_logging(
+        binary_name: &str,
+        args: &[&str],
+        env: &[(&str, String)],
+        port: u16,
+        health_path: &str,
+        log: Option<&Path>,
+    ) -> anyhow::Result<Service> {
+        let (stdout, stderr) = match log {
+            Some(path) => {
+                let file = std::fs::File::create(path)?;
+                (Stdio::from(file.try_clone()?), Stdio::from(file))
+            }
+            None => (Stdio::inherit(), Stdio::inherit()),
+        };
         let mut command = Command::new(binary(binary_name));
         command
             .args(args)
             .current_dir(repo_root())
             .stdin(Stdio::null())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit());
+            .stdout(stdout)
+            .stderr(stderr);
         for (k, v) in env {
             command.env(k, v);
         }

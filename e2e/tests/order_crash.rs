@@ -119,12 +119,10 @@ async fn prepare(dbs: &Databases) -> String {
 /// `polygate serve` with commerce on `dbs`, crashing at `crash_at` when given.
 async fn gateway(dbs: &Databases, crash_at: Option<&str>) -> Service {
     let port = free_port();
+    let data = temp_data_dir("crash");
     let mut env = vec![
         ("POLYGATE_SERVER__LISTEN", format!("127.0.0.1:{port}")),
-        (
-            "POLYGATE_SERVER__DATA_DIR",
-            temp_data_dir("crash").display().to_string(),
-        ),
+        ("POLYGATE_SERVER__DATA_DIR", data.display().to_string()),
         ("POLYGATE_SUBGRAPHS__COMMERCE__STORE", dbs.catalog.clone()),
         (
             "POLYGATE_SUBGRAPHS__COMMERCE__SHARDS__ORDERS",
@@ -142,6 +140,7 @@ async fn gateway(dbs: &Databases, crash_at: Option<&str>) -> Service {
     Service::start("polygate", &["serve"], &env, port, "/readiness")
         .await
         .expect("gateway starts")
+        .owning(data)
 }
 
 async fn signed_in(gateway: &Service, email: &str) -> Client {

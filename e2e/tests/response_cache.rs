@@ -69,7 +69,9 @@ async fn answer(response: reqwest::Response) -> Answer {
 }
 
 async fn gateway_with(config: &str) -> polygate_e2e::process::Service {
-    let file = temp_data_dir("cache-config").join("polygate.toml");
+    // Read once, at start: the folder may go when the gateway is up.
+    let dir = temp_data_dir("cache-config");
+    let file = dir.join("polygate.toml");
     std::fs::write(&file, config).unwrap();
     embedded_gateway(&[("POLYGATE_CONFIG", file.display().to_string())])
         .await

@@ -28,7 +28,9 @@ async fn cache_status(url: &str, query: &str) -> (Option<String>, Value) {
 }
 
 async fn instance(redis: &str, prefix: &str) -> polygate_e2e::process::Service {
-    let file = temp_data_dir("cache-shared").join("polygate.toml");
+    // Read once, at start: the folder may go when the gateway is up.
+    let dir = temp_data_dir("cache-shared");
+    let file = dir.join("polygate.toml");
     std::fs::write(
         &file,
         format!(

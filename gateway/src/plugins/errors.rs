@@ -5,6 +5,37 @@
 use hive_router::executor::response::graphql_error::GraphQLError;
 use polygate_kit::ErrorCode;
 
+/// The codes the engine's document validation (graphql-tools) gives its errors: each names the
+/// rule the client's document broke. Some come without `locations` (a required input field
+/// missing from an object literal), so the code, not the shape, says they are the client's.
+const VALIDATION_RULES: &[&str] = &[
+    "FieldsOnCorrectType",
+    "FragmentsOnCompositeTypes",
+    "KnownArgumentNames",
+    "KnownDirectives",
+    "KnownFragmentNames",
+    "KnownTypeNames",
+    "LeafFieldSelections",
+    "LoneAnonymousOperation",
+    "NoFragmentsCycle",
+    "NoUndefinedVariables",
+    "NoUnusedFragments",
+    "NoUnusedVariables",
+    "OverlappingFieldsCanBeMerged",
+    "PossibleFragmentSpreads",
+    "ProvidedRequiredArguments",
+    "SingleFieldSubscriptions",
+    "UniqueArgumentNames",
+    "UniqueDirectivesPerLocation",
+    "UniqueFragmentNames",
+    "UniqueInputFieldNames",
+    "UniqueOperationNames",
+    "UniqueVariableNames",
+    "ValuesOfCorrectType",
+    "VariablesAreInputTypes",
+    "VariablesInAllowedPosition",
+];
+
 /// Our code for an error that carries `code` (or none).
 pub fn stable_code(code: Option<&str>) -> ErrorCode {
     let Some(code) = code else {
@@ -19,6 +50,7 @@ pub fn stable_code(code: Option<&str>) -> ErrorCode {
         || code.starts_with("PERSISTED_QUERY")
         || code.starts_with("COST_")
         || code.starts_with("UNSUPPORTED_")
+        || VALIDATION_RULES.contains(&code)
         || matches!(
             code,
             "BAD_REQUEST"
@@ -84,6 +116,22 @@ mod tests {
             serde_json::from_value(serde_json::json!({ "message": "boom" })).unwrap();
         give_stable_code(&mut bare);
         assert_eq!(bare.extensions.code.as_deref(), Some("INTERNAL"));
+    }
+
+    #[test]
+    fn a_validation_error_without_locations_is_bad_user_input() {
+        // What the engine answers for `restock(input: {sku: "MUG-01"})` without the required
+        // `idempotencyKey`: the rule's name as code, no locations, no path.
+        let mut missing_field: GraphQLError = serde_json::from_value(serde_json::json!({
+            "message": "Field \"RestockInput.idempotencyKey\" of required type \"String!\" was not provided.",
+            "extensions": { "code": "ValuesOfCorrectType" }
+        }))
+        .unwrap();
+        give_stable_code(&mut missing_field);
+        assert_eq!(
+            missing_field.extensions.code.as_deref(),
+            Some("BAD_USER_INPUT")
+        );
     }
 
     #[test]

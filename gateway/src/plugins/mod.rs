@@ -96,9 +96,20 @@ impl RouterPlugin for PolygatePlugin {
                 timer.finish(refusal.status().as_u16(), None);
                 return payload.end_with_response(refusal);
             }
-            let facts = self.state.cache.as_ref().map(|_| {
+            let facts = self.state.cache.as_ref().map(|cache| {
                 let request = &payload.router_http_request;
+                let debug = cache.debug_allowed(
+                    request
+                        .headers()
+                        .get(cache::debug::CACHE_DEBUG_HEADER)
+                        .and_then(|v| v.to_str().ok()),
+                    payload.context.get_ref::<polygate_kit::Viewer>().is_some(),
+                );
+                if debug {
+                    payload.context.insert(cache::debug::DebugRequested);
+                }
                 cache::RequestFacts {
+                    debug,
                     is_get: request.method() == ntex::http::Method::GET,
                     if_none_match: request
                         .headers()

@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use hive_router::executor::executors::common::SubgraphExecutorBoxedArc;
 use hive_router::executor::hooks::on_subgraph_execute::OnSubgraphExecuteStartHookPayload;
 
+use crate::plugins::cache::entity::EntityExecutor;
 use crate::state::GatewayState;
 use crate::transport::guarded::GuardedExecutor;
 
@@ -28,9 +29,16 @@ impl Transport {
     }
 
     pub fn choose_executor(&self, payload: &mut OnSubgraphExecuteStartHookPayload<'_>) {
-        payload.executor = match self.state.in_process.get(payload.subgraph_name) {
+        let chosen = match self.state.in_process.get(payload.subgraph_name) {
             Some(in_process) => in_process.clone(),
             None => self.guard(payload.subgraph_name, &payload.executor),
+        };
+        payload.executor = match &self.state.cache {
+            // The entity cache answers what it holds and hands the rest to the chosen one.
+            Some(cache) if cache.entities_enabled() => {
+                EntityExecutor::wrap(payload.subgraph_name, chosen, cache.clone())
+            }
+            _ => chosen,
         };
     }
 

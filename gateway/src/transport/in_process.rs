@@ -109,7 +109,12 @@ impl SubgraphExecutor for InProcessExecutor {
         );
         let outcome = match key {
             Some(key) => self.inflight.run(key, call).await,
-            None => call.await,
+            None => {
+                let outcome = call.await;
+                // Whether or not it succeeded: a failed write may still have committed.
+                self.inflight.write_completed();
+                outcome
+            }
         };
         let bytes = match outcome {
             Ok(bytes) => bytes,

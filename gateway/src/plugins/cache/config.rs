@@ -36,6 +36,24 @@ pub struct CacheConfig {
     /// Per mutation field: the types it changes beyond those its response shows (for example
     /// `placeOrder` changes `Product.available`). Every entry holding such a type is dropped.
     pub mutations: BTreeMap<String, Vec<String>>,
+    /// Cache each `_entities` representation of a subgraph fetch on its own (the entity level,
+    /// in-process, bounded by `max_bytes` of its own), with the same type policies.
+    pub entities: bool,
+    /// Who gets the `extensions.cache` summary when they send `x-polygate-cache-debug: 1`:
+    /// `off`, `signed-in` (any signed-in viewer; anonymous requests ignore the header) or
+    /// `everyone`.
+    pub debug: DebugAccess,
+}
+
+/// Who may ask for the `extensions.cache` debug summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DebugAccess {
+    Off,
+    /// Signed-in viewers only: anonymous (CDN-facing) responses never vary by the header.
+    #[default]
+    SignedIn,
+    Everyone,
 }
 
 /// How long a type's data may be served from the cache, and to whom.
@@ -57,6 +75,8 @@ impl Default for CacheConfig {
             redis_prefix: "polygate:cache:".to_owned(),
             types: BTreeMap::new(),
             mutations: BTreeMap::new(),
+            entities: false,
+            debug: DebugAccess::default(),
         }
     }
 }

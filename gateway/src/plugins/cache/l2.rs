@@ -9,9 +9,13 @@
 //! Redis down, or the subscription lost, means no cache at all (`available()` is false): an
 //! instance that cannot hear the others' invalidations must not serve its L1 either. When the
 //! subscription is back, L1 is flushed, since it may have missed invalidations meanwhile.
+//! An invalidation that fails to reach Redis is not dropped: its tags are parked and sent again
+//! (every second, and at once when the subscription comes back) until Redis takes them; until
+//! then this instance caches nothing and treats L2 entries carrying a parked tag as misses, and
+//! the other instances learn of the write when the retry lands, not at the entry's max age.
 //! Nothing here ever fails a client request: errors become a metric and a log line.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,8 +33,11 @@ use super::store::ResponseStore;
 const CALL_TIMEOUT: Duration = Duration::from_millis(100);
 /// How long a tag version outlives its last invalidation: longer than any max age in use.
 const TAG_TTL_SECS: u64 = 24 * 3600;
-/// Reconnect pause after the subscription fails.
+/// Reconnect pause after the subscription fails, and between sends of parked invalidations.
 const RETRY: Duration = Duration::from_secs(1);
+/// Parked (undelivered) tags kept exactly; past this, an entity's tag is parked as its whole
+/// type's (`e:Product:MUG-01` → `t:Product`: more is dropped, never less).
+const MAX_PARKED_TAGS: usize = 50_000;
 
 pub struct SharedEntry {
     pub body: Bytes,
@@ -63,6 +70,29 @@ struct Inner {
     /// carrying one is a miss meanwhile, so a client's read right after its own mutation never
     /// gets the entry the mutation dropped.
     pending: Mutex<HashMap<String, u32>>,
+    /// Tags whose invalidation failed to reach Redis, to be sent again; each holds one count
+    /// in `pending`. While any is parked this instance caches nothing.
+    parked: Mutex<BTreeSet<String>>,
+    /// Wakes the resender early (the subscription is back).
+    resend: tokio::sync::Notify,
+    resending: AtomicBool,
+}
+
+/// The tag that drops every entry holding `tag`'s type (`e:T:key`, `u:T` → `t:T`).
+fn type_tag(tag: &str) -> Option<String> {
+    let mut parts = tag.splitn(3, ':');
+    let (_, type_name) = (parts.next()?, parts.next()?);
+    Some(format!("t:{type_name}"))
+}
+
+/// Gives back one `pending` count of `tag`.
+fn release(pending: &mut HashMap<String, u32>, tag: &str) {
+    if let Some(count) = pending.get_mut(tag) {
+        *count -= 1;
+        if *count == 0 {
+            pending.remove(tag);
+        }
+    }
 }
 
 fn failed(what: &str, error: impl std::fmt::Display) {
@@ -72,12 +102,12 @@ fn failed(what: &str, error: impl std::fmt::Display) {
 
 impl SharedStore {
     /// Connects lazily; starts the invalidation listener on `runtime`, which applies other
-    /// instances' invalidations to `l1`.
+    /// instances' invalidations to every store in `l1` (response and entity level).
     pub fn start(
         url: &str,
         prefix: &str,
         runtime: tokio::runtime::Handle,
-        l1: Arc<ResponseStore>,
+        l1: Vec<Arc<ResponseStore>>,
     ) -> anyhow::Result<Self> {
         let client =
             redis::Client::open(url).map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
@@ -89,6 +119,9 @@ impl SharedStore {
                 subscribed: AtomicBool::new(false),
                 runtime: runtime.clone(),
                 pending: Mutex::default(),
+                parked: Mutex::default(),
+                resend: tokio::sync::Notify::new(),
+                resending: AtomicBool::new(false),
             }),
         };
         let listener = store.clone();
@@ -96,9 +129,27 @@ impl SharedStore {
         Ok(store)
     }
 
-    /// False while Redis or the invalidation channel is down: then nothing is cached.
+    /// False while Redis or the invalidation channel is down, or an invalidation of ours has
+    /// not reached Redis yet: then nothing is cached.
     pub fn available(&self) -> bool {
-        self.inner.subscribed.load(Ordering::SeqCst)
+        self.inner.subscribed.load(Ordering::SeqCst) && self.parked_count() == 0
+    }
+
+    /// Why `available()` is false (the debug summary's reason).
+    pub fn unavailable_reason(&self) -> &'static str {
+        if self.inner.subscribed.load(Ordering::SeqCst) {
+            "L2 (Redis) degraded: an invalidation has not reached Redis yet"
+        } else {
+            "L2 (Redis) unavailable: not subscribed to invalidations"
+        }
+    }
+
+    fn parked_count(&self) -> usize {
+        self.inner
+            .parked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     fn key(&self, suffix: &str) -> String {
@@ -272,7 +323,8 @@ impl SharedStore {
         });
     }
 
-    /// Bumps `tags` in Redis and tells the other instances (in the background).
+    /// Bumps `tags` in Redis and tells the other instances (in the background); parks them
+    /// for resending when Redis does not take them.
     pub fn invalidate(&self, tags: Vec<String>) {
         {
             let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -282,49 +334,116 @@ impl SharedStore {
         }
         let this = self.clone();
         self.inner.runtime.spawn(async move {
-            let inner = this.clone();
-            let sent = tags.clone();
-            this.run("invalidate", async move {
-                let tags = sent;
-                let mut conn = inner.conn().await?;
-                let version: u64 = conn.incr(inner.key("seq"), 1).await?;
-                let mut pipe = redis::pipe();
+            if this.deliver(tags.clone()).await {
+                let mut pending = this.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
                 for tag in &tags {
-                    pipe.cmd("SET")
-                        .arg(inner.key(&format!("tag:{tag}")))
-                        .arg(version)
-                        .arg("EX")
-                        .arg(TAG_TTL_SECS)
-                        .ignore();
+                    release(&mut pending, tag);
                 }
-                pipe.cmd("PUBLISH")
-                    .arg(inner.key("invalidations"))
-                    .arg(tags.join("\n"))
-                    .ignore();
-                pipe.query_async::<()>(&mut conn).await
-            })
-            .await;
-            let mut pending = this.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
-            for tag in &tags {
-                if let Some(count) = pending.get_mut(tag) {
-                    *count -= 1;
-                    if *count == 0 {
-                        pending.remove(tag);
-                    }
-                }
+            } else {
+                this.park(tags);
             }
         });
     }
 
+    /// One attempt to bump `tags` and publish them; false when Redis did not take it.
+    async fn deliver(&self, tags: Vec<String>) -> bool {
+        let inner = self.clone();
+        self.run("invalidate", async move {
+            let mut conn = inner.conn().await?;
+            let version: u64 = conn.incr(inner.key("seq"), 1).await?;
+            let mut pipe = redis::pipe();
+            for tag in &tags {
+                pipe.cmd("SET")
+                    .arg(inner.key(&format!("tag:{tag}")))
+                    .arg(version)
+                    .arg("EX")
+                    .arg(TAG_TTL_SECS)
+                    .ignore();
+            }
+            pipe.cmd("PUBLISH")
+                .arg(inner.key("invalidations"))
+                .arg(tags.join("\n"))
+                .ignore();
+            pipe.query_async::<()>(&mut conn).await
+        })
+        .await
+        .is_some()
+    }
+
+    /// Keeps undelivered `tags` (each keeps its `pending` count) and starts the resender.
+    fn park(&self, tags: Vec<String>) {
+        {
+            let mut parked = self.inner.parked.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+            for tag in tags {
+                let kept = match type_tag(&tag) {
+                    Some(whole) if parked.len() >= MAX_PARKED_TAGS && whole != tag => {
+                        release(&mut pending, &tag);
+                        *pending.entry(whole.clone()).or_default() += 1;
+                        whole
+                    }
+                    _ => tag,
+                };
+                if !parked.insert(kept.clone()) {
+                    // Already parked, holding its count.
+                    release(&mut pending, &kept);
+                }
+            }
+            metrics::event("l2", "undelivered", "invalidation");
+            tracing::warn!(
+                parked = parked.len(),
+                "cache invalidation did not reach Redis; this instance caches nothing until it is resent"
+            );
+        }
+        if !self.inner.resending.swap(true, Ordering::SeqCst) {
+            let this = self.clone();
+            self.inner
+                .runtime
+                .spawn(async move { this.resend_parked().await });
+        }
+    }
+
+    /// Sends parked tags again until none is left.
+    async fn resend_parked(self) {
+        loop {
+            let _ = tokio::time::timeout(RETRY, self.inner.resend.notified()).await;
+            let batch: Vec<String> = {
+                let parked = self.inner.parked.lock().unwrap_or_else(|p| p.into_inner());
+                if parked.is_empty() {
+                    self.inner.resending.store(false, Ordering::SeqCst);
+                    return;
+                }
+                parked.iter().cloned().collect()
+            };
+            if self.deliver(batch.clone()).await {
+                let mut parked = self.inner.parked.lock().unwrap_or_else(|p| p.into_inner());
+                let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+                for tag in &batch {
+                    if parked.remove(tag) {
+                        release(&mut pending, tag);
+                    }
+                }
+                tracing::info!(
+                    delivered = batch.len(),
+                    "parked cache invalidations reached Redis"
+                );
+            }
+        }
+    }
+
     /// Applies other instances' invalidations to `l1`, resubscribing after a failure.
-    async fn listen(self, l1: Arc<ResponseStore>) {
+    async fn listen(self, l1: Vec<Arc<ResponseStore>>) {
         loop {
             match self.inner.client.get_async_pubsub().await {
                 Ok(mut pubsub) => match pubsub.subscribe(self.key("invalidations")).await {
                     Ok(()) => {
                         // Whatever L1 holds may have missed invalidations while we were deaf.
-                        l1.invalidate_all();
+                        for store in &l1 {
+                            store.invalidate_all();
+                        }
                         self.inner.subscribed.store(true, Ordering::SeqCst);
+                        // Parked invalidations go out now rather than at the next tick.
+                        self.inner.resend.notify_one();
                         tracing::info!("cache L2 (Redis) subscribed to invalidations");
                         let mut messages = pubsub.on_message();
                         while let Some(message) = messages.next().await {
@@ -332,7 +451,9 @@ impl SharedStore {
                                 continue;
                             };
                             let tags: Vec<String> = payload.lines().map(str::to_owned).collect();
-                            l1.invalidate(&tags);
+                            for store in &l1 {
+                                store.invalidate(&tags);
+                            }
                         }
                         failed("subscribe", "invalidation channel closed");
                     }

@@ -14,6 +14,8 @@
 pub mod apq;
 pub mod clock;
 pub mod config;
+pub mod debug;
+pub mod entity;
 pub mod key;
 pub mod l2;
 pub mod metrics;
@@ -40,6 +42,7 @@ use sha2::Digest as _;
 
 use self::clock::Clock;
 use self::config::{CacheConfig, Scope};
+use self::debug::{DebugRequested, Summary};
 use self::l2::{SharedLookup, SharedStore};
 use self::policy::{OperationPolicy, Policies};
 use self::store::{Lookup, ResponseStore};
@@ -54,6 +57,13 @@ pub struct ResponseCache {
     store: Arc<ResponseStore>,
     /// Set when `redis_url` is.
     shared: Option<SharedStore>,
+    /// Set when `entities` is: the entity level's own L1 and the plans of fetch selections.
+    entities: Option<EntityLevel>,
+}
+
+struct EntityLevel {
+    store: Arc<ResponseStore>,
+    plans: entity::PlanMemo,
 }
 
 /// What this request asked of the cache, kept in its context between hooks.
@@ -81,12 +91,40 @@ enum Work {
     },
 }
 
-struct Pending(Option<Work>);
+/// The work left for `after_response`, and the debug summary when one was asked for.
+struct Pending {
+    work: Option<Work>,
+    summary: Option<Summary>,
+}
+
+/// Notes the summary in the context when the request asked for one.
+fn note_summary(context: &PluginContext, summary: impl FnOnce() -> Summary) {
+    if context.get_ref::<DebugRequested>().is_some() {
+        match context.get_mut::<Pending>() {
+            Some(mut pending) => pending.summary = Some(summary()),
+            None => {
+                context.insert(Pending {
+                    work: None,
+                    summary: Some(summary()),
+                });
+            }
+        }
+    }
+}
+
+fn pending(work: Work, summary: Option<Summary>) -> Pending {
+    Pending {
+        work: Some(work),
+        summary,
+    }
+}
 
 /// What the HTTP layer knows of the request, for conditional GETs.
 pub struct RequestFacts {
     pub is_get: bool,
     pub if_none_match: Option<String>,
+    /// The `extensions.cache` summary was asked for and is allowed.
+    pub debug: bool,
 }
 
 fn etag_of(body: &[u8]) -> String {
@@ -113,14 +151,20 @@ impl ResponseCache {
         clock: Arc<dyn Clock>,
         runtime: &tokio::runtime::Handle,
     ) -> anyhow::Result<Self> {
-        let store = Arc::new(ResponseStore::new(config.max_bytes, clock));
+        let store = Arc::new(ResponseStore::new(config.max_bytes, clock.clone()));
+        let entities = config.entities.then(|| EntityLevel {
+            store: Arc::new(ResponseStore::new(config.max_bytes, clock)),
+            plans: entity::plan_memo(),
+        });
+        let mut levels = vec![store.clone()];
+        levels.extend(entities.as_ref().map(|e| e.store.clone()));
         let shared = match config.redis_url.trim() {
             "" => None,
             url => Some(SharedStore::start(
                 url,
                 &config.redis_prefix,
                 runtime.clone(),
-                store.clone(),
+                levels,
             )?),
         };
         Ok(Self {
@@ -128,6 +172,7 @@ impl ResponseCache {
             policies: RwLock::new(None),
             store,
             shared,
+            entities,
         })
     }
 
@@ -140,6 +185,9 @@ impl ResponseCache {
         let index = schema::SchemaIndex::from_document(document);
         let policies = Arc::new(Policies::new(index, &self.config));
         *self.policies.write().unwrap_or_else(|p| p.into_inner()) = Some(policies);
+        if let Some(entities) = &self.entities {
+            entities.plans.invalidate_all();
+        }
     }
 
     /// Installs policies directly (tests).
@@ -154,6 +202,11 @@ impl ResponseCache {
             .clone()
     }
 
+    /// Whether a request may have the `extensions.cache` summary (`header`: its value).
+    pub fn debug_allowed(&self, header: Option<&str>, signed_in: bool) -> bool {
+        debug::allowed(self.config.debug, header, signed_in)
+    }
+
     /// Before execution: the cached response for this operation, or `None` after noting in the
     /// context what to do with the response once it exists.
     pub async fn before_execute(
@@ -162,50 +215,87 @@ impl ResponseCache {
         operation: &OperationDefinition,
         variables: Option<&HashMap<String, hive_router::sonic_rs::Value>>,
     ) -> Option<PlanExecutionOutput> {
-        let policies = self.policies()?;
+        let Some(policies) = self.policies() else {
+            note_summary(context, || Summary::bypass("no supergraph loaded yet"));
+            return None;
+        };
+        let debug = context.get_ref::<DebugRequested>().is_some();
         let (kind, _) = operation.parts();
         if matches!(kind, OperationKind::Mutation) {
-            context.insert(Pending(Some(Work::Invalidate {
-                operation: Box::new(operation.clone()),
-                policies,
-            })));
+            context.insert(pending(
+                Work::Invalidate {
+                    operation: Box::new(operation.clone()),
+                    policies,
+                },
+                debug.then(|| Summary::bypass("mutation")),
+            ));
             return None;
         }
         if let Some(shared) = &self.shared
             && !shared.available()
         {
             // Deaf to the other instances' invalidations: serve and store nothing.
+            note_summary(context, || Summary::bypass(shared.unavailable_reason()));
             return None;
         }
-        let policy = policies.of_operation(operation)?;
+        let policy = match policies.decide(operation) {
+            Ok(policy) => policy,
+            Err(reason) => {
+                note_summary(context, || Summary::bypass(reason));
+                return None;
+            }
+        };
         let viewer = context.get_ref::<Viewer>().map(|v| v.user_id.clone());
         if policy.scope == Scope::Private && viewer.is_none() {
             // Private data of nobody: nothing to key it by, so it is not cached.
+            note_summary(context, || {
+                Summary::bypass(format!(
+                    "private ({}) without a signed-in viewer",
+                    policy.types.iter().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            });
             return None;
         }
         let normalised = operation.to_string();
         let key = key::response_key(&normalised, variables, policy.scope, viewer.as_deref());
+        let mut summary = debug.then(|| Summary::looked_up(&policy, &key));
+        let mut looked = |what: &str| {
+            if let Some(summary) = summary.as_mut() {
+                summary.lookups.push(what.to_owned());
+            }
+        };
         let label = policy.label().to_owned();
         // Read before the lookup: a write after this point makes what we store stale.
         let seq = self.store.sequence();
         match self.store.get(&key) {
             Lookup::Hit(entry) => {
                 metrics::event("l1", "hit", &entry.label);
+                looked("l1:hit");
                 let now = self.store.now_ms();
-                context.insert(Pending(Some(Work::Served {
-                    max_age_secs: entry.remaining_secs(now),
-                    scope: entry.scope,
-                    etag: etag_of(&entry.body),
-                })));
+                let max_age_secs = entry.remaining_secs(now);
+                context.insert(pending(
+                    Work::Served {
+                        max_age_secs,
+                        scope: entry.scope,
+                        etag: etag_of(&entry.body),
+                    },
+                    summary.map(|s| s.hit("l1", max_age_secs)),
+                ));
                 return Some(PlanExecutionOutput {
                     body: entry.body.to_vec(),
                     error_count: 0,
                     status_code: http::StatusCode::OK,
                 });
             }
-            Lookup::Expired(_) => metrics::event("l1", "expired", &label),
-            Lookup::Stale(_) => metrics::event("l1", "stale_drop", &label),
-            Lookup::Miss => {}
+            Lookup::Expired(_) => {
+                metrics::event("l1", "expired", &label);
+                looked("l1:expired");
+            }
+            Lookup::Stale(_) => {
+                metrics::event("l1", "stale_drop", &label);
+                looked("l1:stale");
+            }
+            Lookup::Miss => looked("l1:miss"),
         }
         metrics::event("l1", "miss", &label);
         let mut shared_seq = None;
@@ -213,13 +303,17 @@ impl ResponseCache {
             match shared.get(&key).await {
                 Some(SharedLookup::Hit(entry)) => {
                     metrics::event("l2", "hit", &entry.label);
+                    looked("l2:hit");
                     let body = entry.body.to_vec();
                     let max_age_secs = entry.remaining.as_secs();
-                    context.insert(Pending(Some(Work::Served {
-                        max_age_secs,
-                        scope: entry.scope,
-                        etag: etag_of(&entry.body),
-                    })));
+                    context.insert(pending(
+                        Work::Served {
+                            max_age_secs,
+                            scope: entry.scope,
+                            etag: etag_of(&entry.body),
+                        },
+                        summary.map(|s| s.hit("l2", max_age_secs)),
+                    ));
                     self.store.put(
                         key,
                         entry.body,
@@ -237,44 +331,83 @@ impl ResponseCache {
                 }
                 Some(SharedLookup::Miss { seq }) => {
                     metrics::event("l2", "miss", &label);
+                    looked("l2:miss");
                     shared_seq = Some(seq);
                 }
                 // Redis failed (counted and logged): answer uncached, store nothing.
-                None => return None,
+                None => {
+                    looked("l2:error");
+                    if let Some(mut summary) = summary {
+                        summary.reason = Some("L2 (Redis) call failed: not stored".to_owned());
+                        note_summary(context, || summary);
+                    }
+                    return None;
+                }
             }
         }
-        context.insert(Pending(Some(Work::Store {
-            key,
-            seq,
-            shared_seq,
-            policy,
-            operation: Box::new(operation.clone()),
-            policies,
-        })));
+        context.insert(pending(
+            Work::Store {
+                key,
+                seq,
+                shared_seq,
+                policy,
+                operation: Box::new(operation.clone()),
+                policies,
+            },
+            summary,
+        ));
         None
     }
 
     /// After the response exists: store it, or invalidate what a mutation changed, and set
-    /// `Cache-Control`, `ETag` and the cache status header (or answer 304).
+    /// `Cache-Control`, `ETag` and the cache status header (or answer 304); add the
+    /// `extensions.cache` summary when it was asked for.
     pub fn after_response(
         &self,
         context: &PluginContext,
         facts: &RequestFacts,
-        mut response: WebResponse,
+        response: WebResponse,
     ) -> WebResponse {
-        let Some(work) = context
-            .get_mut::<Pending>()
-            .and_then(|mut pending| pending.0.take())
+        let Some(Pending { work, summary }) =
+            context.get_mut::<Pending>().map(|mut pending| Pending {
+                work: pending.work.take(),
+                summary: pending.summary.take(),
+            })
         else {
+            if facts.debug {
+                let summary = Summary::bypass("not executed: the request failed before planning");
+                return with_debug_summary(response, &summary);
+            }
             return response;
         };
+        let mut summary = summary.filter(|_| facts.debug);
+        let response = match work {
+            Some(work) => self.finish(work, facts, response, summary.as_mut()),
+            None => response,
+        };
+        match summary {
+            Some(summary) => with_debug_summary(response, &summary),
+            None => response,
+        }
+    }
+
+    fn finish(
+        &self,
+        work: Work,
+        facts: &RequestFacts,
+        mut response: WebResponse,
+        summary: Option<&mut Summary>,
+    ) -> WebResponse {
         match work {
             Work::Served {
                 max_age_secs,
                 scope,
                 etag,
             } => {
-                if facts.is_get && facts.if_none_match.as_deref() == Some(etag.as_str()) {
+                if !facts.debug
+                    && facts.is_get
+                    && facts.if_none_match.as_deref() == Some(etag.as_str())
+                {
                     return not_modified(response, &etag, max_age_secs, scope);
                 }
                 set_headers(&mut response, "hit", max_age_secs, scope, &etag);
@@ -288,7 +421,16 @@ impl ResponseCache {
                 operation,
                 policies,
             } => {
+                let not_stored = |summary: Option<&mut Summary>, reason: &str| {
+                    if let Some(summary) = summary {
+                        summary.reason = Some(reason.to_owned());
+                    }
+                };
                 let Some(body) = clean_body(&response) else {
+                    not_stored(
+                        summary,
+                        "not stored: not a 200 with data and no errors (or compressed)",
+                    );
                     return response;
                 };
                 let Some(found) = data_of(&body).map(|data| {
@@ -299,6 +441,7 @@ impl ResponseCache {
                         &data,
                     )
                 }) else {
+                    not_stored(summary, "not stored: no data object");
                     return response;
                 };
                 let mut entry_tags = found.entry_tags();
@@ -331,8 +474,19 @@ impl ResponseCache {
                     label.clone(),
                 ) {
                     metrics::event("l1", "store", &label);
+                    if let Some(summary) = summary {
+                        summary.status = "store";
+                    }
+                } else {
+                    not_stored(
+                        summary,
+                        "not stored in L1: a write to what it holds raced the query",
+                    );
                 }
-                if facts.is_get && facts.if_none_match.as_deref() == Some(etag.as_str()) {
+                if !facts.debug
+                    && facts.is_get
+                    && facts.if_none_match.as_deref() == Some(etag.as_str())
+                {
                     return not_modified(response, &etag, max_age_secs, policy.scope);
                 }
                 set_headers(&mut response, "miss", max_age_secs, policy.scope, &etag);
@@ -342,7 +496,10 @@ impl ResponseCache {
                 operation,
                 policies,
             } => {
-                self.invalidate_after_mutation(&response, &operation, &policies);
+                let invalidated = self.invalidate_after_mutation(&response, &operation, &policies);
+                if let Some(summary) = summary {
+                    summary.invalidated = invalidated;
+                }
                 response
             }
         }
@@ -353,7 +510,7 @@ impl ResponseCache {
         response: &WebResponse,
         operation: &OperationDefinition,
         policies: &Policies,
-    ) {
+    ) -> Vec<String> {
         let mut invalidated: Vec<String> = Vec::new();
         if let Some(data) = body_bytes(response).as_deref().and_then(data_of) {
             let found = tags::find(
@@ -374,11 +531,14 @@ impl ResponseCache {
             }
         }
         if invalidated.is_empty() {
-            return;
+            return invalidated;
         }
         invalidated.sort();
         invalidated.dedup();
         self.store.invalidate(&invalidated);
+        if let Some(entities) = &self.entities {
+            entities.store.invalidate(&invalidated);
+        }
         if let Some(shared) = &self.shared {
             shared.invalidate(invalidated.clone());
         }
@@ -386,6 +546,34 @@ impl ResponseCache {
             let type_name = tag.split(':').nth(1).unwrap_or("unknown");
             metrics::event("l1", "invalidation", type_name);
         }
+        invalidated
+    }
+}
+
+impl ResponseCache {
+    /// Whether subgraph fetches go through the entity level.
+    pub fn entities_enabled(&self) -> bool {
+        self.entities.is_some()
+    }
+}
+
+impl entity::EntitySource for ResponseCache {
+    fn entity_store(&self) -> Option<(&ResponseStore, Arc<Policies>)> {
+        let level = self.entities.as_ref()?;
+        if let Some(shared) = &self.shared
+            && !shared.available()
+        {
+            // Deaf to the other instances' invalidations: as for whole responses, no cache.
+            return None;
+        }
+        Some((&level.store, self.policies()?))
+    }
+
+    fn entity_plan(&self, policies: &Policies, query: &str) -> Option<Arc<entity::EntityPlan>> {
+        let level = self.entities.as_ref()?;
+        level
+            .plans
+            .get_with_by_ref(query, || entity::plan_of(policies, query).map(Arc::new))
     }
 }
 
@@ -440,6 +628,23 @@ fn set_headers(
             headers.insert(name, value);
         }
     }
+}
+
+/// The response with `extensions.cache` in its body, `Cache-Control: no-store` and no `ETag`:
+/// the body is not the cached one, and no shared HTTP cache may keep it.
+fn with_debug_summary(response: WebResponse, summary: &Summary) -> WebResponse {
+    let Some(body) = body_bytes(&response).and_then(|b| debug::with_summary(&b, summary)) else {
+        return response;
+    };
+    response.map_body(move |head, _| {
+        head.headers.remove(ntex::http::header::CONTENT_LENGTH);
+        head.headers.remove(ntex::http::header::ETAG);
+        head.headers.insert(
+            ntex::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        ResponseBody::Body(Body::from(body))
+    })
 }
 
 fn not_modified(response: WebResponse, etag: &str, max_age_secs: u64, scope: Scope) -> WebResponse {

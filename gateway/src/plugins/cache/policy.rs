@@ -75,9 +75,17 @@ impl Policies {
     /// The policy of `operation`, or `None` when it must not be cached: not a query, or it
     /// reaches a type without a policy or with `max_age` 0, or something the walk cannot follow.
     pub fn of_operation(&self, operation: &OperationDefinition) -> Option<OperationPolicy> {
+        self.decide(operation).ok()
+    }
+
+    /// As [`Self::of_operation`], with the reason when the operation is not cached (shown in
+    /// the `extensions.cache` debug summary).
+    pub fn decide(&self, operation: &OperationDefinition) -> Result<OperationPolicy, String> {
         let (kind, selection) = operation.parts();
-        if !matches!(kind, OperationKind::Query) {
-            return None;
+        match kind {
+            OperationKind::Query => {}
+            OperationKind::Mutation => return Err("mutation".to_owned()),
+            OperationKind::Subscription => return Err("subscription".to_owned()),
         }
         let mut policy = OperationPolicy {
             max_age: Duration::MAX,
@@ -86,26 +94,27 @@ impl Policies {
         };
         self.walk(&self.schema.query_type, selection, &mut policy)?;
         if policy.types.is_empty() {
-            // Only `__typename`: nothing worth a cache entry.
-            return None;
+            return Err("nothing but __typename".to_owned());
         }
-        Some(policy)
+        Ok(policy)
     }
 
-    fn reach(&self, type_name: &str, policy: &mut OperationPolicy) -> Option<()> {
+    fn reach(&self, type_name: &str, policy: &mut OperationPolicy) -> Result<(), String> {
         if policy.types.contains(type_name) {
-            return Some(());
+            return Ok(());
         }
-        let found = self.type_policy(type_name)?;
+        let found = self
+            .type_policy(type_name)
+            .ok_or_else(|| format!("no policy for type {type_name}"))?;
         if found.max_age_secs == 0 {
-            return None;
+            return Err(format!("type {type_name} has max_age 0"));
         }
         policy.max_age = policy.max_age.min(Duration::from_secs(found.max_age_secs));
         if found.scope == Scope::Private {
             policy.scope = Scope::Private;
         }
         policy.types.insert(type_name.to_owned());
-        Some(())
+        Ok(())
     }
 
     fn walk(
@@ -113,7 +122,7 @@ impl Policies {
         parent: &str,
         selection: &SelectionSet,
         policy: &mut OperationPolicy,
-    ) -> Option<()> {
+    ) -> Result<(), String> {
         for item in &selection.items {
             match item {
                 SelectionItem::Field(field) => {
@@ -121,7 +130,9 @@ impl Policies {
                         continue;
                     }
                     // Unknown fields include introspection (`__schema`, `__type`): not cached.
-                    let returns = self.schema.field_type(parent, &field.name)?;
+                    let returns = self.schema.field_type(parent, &field.name).ok_or_else(|| {
+                        format!("field {parent}.{} is introspection or unknown", field.name)
+                    })?;
                     if self.schema.is_composite(returns) {
                         self.reach(returns, policy)?;
                         self.walk(returns, &field.selections, policy)?;
@@ -135,9 +146,11 @@ impl Policies {
                     self.walk(on, &fragment.selections, policy)?;
                 }
                 // The engine expands fragments before planning; one left over is not followed.
-                SelectionItem::FragmentSpread(_) => return None,
+                SelectionItem::FragmentSpread(_) => {
+                    return Err("an unexpanded fragment spread".to_owned());
+                }
             }
         }
-        Some(())
+        Ok(())
     }
 }

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::clock::ManualClock;
 use super::config::{CacheConfig, Scope, TypePolicy};
+use super::entity;
 use super::policy::Policies;
 use super::schema::SchemaIndex;
 use super::store::{Lookup, ResponseStore};
@@ -335,4 +336,84 @@ fn the_store_stays_within_its_byte_bound() {
     }
     let held = store.len();
     assert!(held > 0 && held <= 16, "{held} entries of ~4 KiB in 64 KiB");
+}
+
+#[test]
+fn an_entities_fetch_is_planned_from_its_types_and_refused_without_a_policy() {
+    let fetch = "query($representations:[_Any!]!){_entities(representations:$representations){...on Product{__typename sku reviews{rating author{id}}}}}";
+    let all = policies(&[("Product", 60, Scope::Public), ("User", 30, Scope::Private)]);
+    let plan = entity::plan_of(&all, fetch).unwrap();
+    assert_eq!(
+        plan.max_age,
+        Duration::from_secs(20),
+        "Review's @cacheControl"
+    );
+    assert_eq!(plan.scope, Scope::Private);
+    assert_eq!(
+        plan.types.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["Product", "Review", "User"]
+    );
+    let without_user = policies(&[("Product", 60, Scope::Public)]);
+    assert_eq!(entity::plan_of(&without_user, fetch), None);
+    assert_eq!(
+        entity::plan_of(&all, "{ product(sku: \"A\") { sku } }"),
+        None,
+        "not an entity fetch"
+    );
+}
+
+#[test]
+fn an_entity_entry_is_tagged_by_its_own_key_and_by_the_other_types_it_reaches() {
+    let all = policies(&[("Product", 60, Scope::Public), ("User", 30, Scope::Public)]);
+    let plan = entity::plan_of(
+        &all,
+        "{_entities(representations:[]){...on Product{reviews{author{id}}}}}",
+    )
+    .unwrap();
+    let tags = entity::entity_tags(
+        &all,
+        &plan,
+        &json!({"__typename": "Product", "sku": "MUG-01"}),
+    );
+    assert_eq!(
+        tags,
+        [
+            "e:Product:MUG-01",
+            "t:Product",
+            "t:Review",
+            "t:User",
+            "u:Review",
+            "u:User"
+        ]
+    );
+    let by_id = entity::entity_tags(&all, &plan, &json!({"__typename": "Product", "id": "7"}));
+    assert!(by_id.contains(&"u:Product".to_owned()), "{by_id:?}");
+}
+
+#[test]
+fn entity_keys_differ_by_representation_selection_subgraph_and_viewer() {
+    let key = |subgraph: &str, query: &str, rep: &str, scope: Scope, viewer: Option<&str>| {
+        entity::entity_key(subgraph, query, &[], rep.as_bytes(), scope, viewer)
+    };
+    let base = key("catalog", "q1", "{\"sku\":\"A\"}", Scope::Public, None);
+    assert_eq!(
+        base,
+        key("catalog", "q1", "{\"sku\":\"A\"}", Scope::Public, Some("x"))
+    );
+    assert_ne!(
+        base,
+        key("catalog", "q1", "{\"sku\":\"B\"}", Scope::Public, None)
+    );
+    assert_ne!(
+        base,
+        key("catalog", "q2", "{\"sku\":\"A\"}", Scope::Public, None)
+    );
+    assert_ne!(
+        base,
+        key("commerce", "q1", "{\"sku\":\"A\"}", Scope::Public, None)
+    );
+    assert_ne!(
+        key("catalog", "q1", "{}", Scope::Private, Some("alice")),
+        key("catalog", "q1", "{}", Scope::Private, Some("bob"))
+    );
 }
