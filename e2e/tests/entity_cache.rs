@@ -176,3 +176,99 @@ async fn with_entities_off_every_representation_is_forwarded() {
     assert_eq!(after.catalog_calls - before.catalog_calls, 1);
     assert_eq!(after.hits, 0);
 }
+
+const ROOT_FIELDS: &str = r#"
+[cache]
+enabled = true
+entities = true
+
+[cache.types.Product]
+max_age_secs = 60
+[cache.types.User]
+max_age_secs = 60
+scope = "private"
+"#;
+
+fn commerce_calls(page: &str) -> u64 {
+    histogram_count(
+        page,
+        "polygate_subgraph_call_seconds",
+        &[("subgraph", "commerce")],
+    )
+}
+
+/// Root fields are cached per subgraph fetch field: a second operation that asks commerce for
+/// the same field (with other fields for another subgraph, so the whole-response cache cannot
+/// answer it) costs no commerce call; private root fields stay per viewer; a write drops them.
+#[tokio::test]
+async fn a_root_field_cached_for_one_operation_answers_another_and_stays_per_viewer() {
+    let config_dir = temp_data_dir("root-field-cache");
+    let file = config_dir.join("polygate.toml");
+    std::fs::write(&file, ROOT_FIELDS).unwrap();
+    let gateway = embedded_gateway(&[("POLYGATE_CONFIG", file.display().to_string())])
+        .await
+        .unwrap();
+    let client = Client::new(gateway.url("/graphql"));
+    let alice = login_token(&client, "alice@example.com", DEMO_PASSWORD).await;
+    let bob = login_token(&client, "bob@example.com", DEMO_PASSWORD).await;
+    let calls = || async { commerce_calls(&fetch(&gateway.url("/metrics")).await) };
+
+    let mug = "{ product(sku: \"MUG-01\") { sku name } }";
+    let mug_and_pen = "{ product(sku: \"MUG-01\") { sku name } \
+                       catalogProduct(sku: \"PEN-01\") { sku brand } }";
+    let start = calls().await;
+    let first = query(&client, mug).await;
+    assert_eq!(calls().await - start, 1);
+    let joined = query(&client, mug_and_pen).await;
+    assert_eq!(joined["data"]["product"], first["data"]["product"]);
+    assert_eq!(
+        calls().await - start,
+        1,
+        "the mug's root field came from the cache"
+    );
+    // Other argument values are another key.
+    let pen = query(&client, "{ product(sku: \"PEN-01\") { sku name } }").await;
+    assert_eq!(pen["data"]["product"]["sku"], "PEN-01");
+    assert_eq!(calls().await - start, 2);
+
+    // Private root fields: each viewer's own, never another's.
+    let me = "{ me { id email } }";
+    let me_and_pen = "{ me { id email } catalogProduct(sku: \"PEN-01\") { sku } }";
+    let before = calls().await;
+    let alices = client.with_token(&alice).query(me, json!({})).await;
+    assert_eq!(
+        alices["data"]["me"]["email"], "alice@example.com",
+        "{alices}"
+    );
+    let bobs = client.with_token(&bob).query(me_and_pen, json!({})).await;
+    assert_eq!(bobs["data"]["me"]["email"], "bob@example.com", "{bobs}");
+    assert_eq!(calls().await - before, 2, "bob's `me` is not alice's entry");
+    let alices_again = client.with_token(&alice).query(me_and_pen, json!({})).await;
+    assert_eq!(alices_again["data"]["me"], alices["data"]["me"]);
+    assert_eq!(
+        calls().await - before,
+        2,
+        "alice's `me` came from her entry"
+    );
+
+    // An order for the mug drops its root-field entry (and the whole response) on this level.
+    let order = client
+        .with_token(&bob)
+        .query(
+            "mutation($k: String!) {
+                placeOrder(input: { items: [{ sku: \"MUG-01\", quantity: 1 }], idempotencyKey: $k }) {
+                    id lines { product { sku } }
+                }
+            }",
+            json!({ "k": polygate_kit::testing::unique_name("root-field-order") }),
+        )
+        .await;
+    assert_eq!(order["errors"], Value::Null, "{order}");
+    let after_write = calls().await;
+    query(&client, mug_and_pen).await;
+    assert_eq!(
+        calls().await - after_write,
+        1,
+        "the mug's entry was dropped"
+    );
+}

@@ -149,6 +149,16 @@ impl RouterPlugin for PolygatePlugin {
             if let Err(error) = self.persisted_queries.resolve(&mut end.graphql_params) {
                 return end.end_with_graphql_error(*error, http::StatusCode::OK);
             }
+            // The cache works an operation out once per text (`cache/prepared.rs`).
+            if self.state.cache.is_some()
+                && let Some(query) = end.graphql_params.query.as_deref()
+            {
+                let text = cache::prepared::OperationText::of(
+                    query,
+                    end.graphql_params.operation_name.as_deref(),
+                );
+                end.context.insert(text);
+            }
             end.proceed()
         })
     }

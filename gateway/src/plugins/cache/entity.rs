@@ -37,6 +37,7 @@ use sha2::{Digest, Sha256};
 use super::config::Scope;
 use super::metrics;
 use super::policy::Policies;
+use super::root_fields::{RootPlan, RootSplit};
 use super::store::{Lookup, ResponseStore};
 
 /// Bumped when the key's layout changes.
@@ -94,7 +95,7 @@ pub fn plan_of(policies: &Policies, query: &str) -> Option<EntityPlan> {
     (!plan.types.is_empty()).then_some(plan)
 }
 
-fn reach(policies: &Policies, type_name: &str, plan: &mut EntityPlan) -> Option<()> {
+pub(super) fn reach(policies: &Policies, type_name: &str, plan: &mut EntityPlan) -> Option<()> {
     if plan.types.contains(type_name) {
         return Some(());
     }
@@ -110,7 +111,7 @@ fn reach(policies: &Policies, type_name: &str, plan: &mut EntityPlan) -> Option<
     Some(())
 }
 
-fn walk(
+pub(super) fn walk(
     policies: &Policies,
     parent: &str,
     selection: &q::SelectionSet<'_, String>,
@@ -221,6 +222,8 @@ pub trait EntitySource: Send + Sync {
     fn entity_store(&self) -> Option<(&ResponseStore, Arc<Policies>)>;
     /// The plan of a fetch's query text (remembered per text).
     fn entity_plan(&self, policies: &Policies, query: &str) -> Option<Arc<EntityPlan>>;
+    /// The root-field plan of a query fetch's text (remembered per text).
+    fn root_plan(&self, policies: &Policies, query: &str) -> Option<Arc<RootPlan>>;
 }
 
 /// A remembered plan per query text (`None`: not cached).
@@ -426,6 +429,45 @@ impl EntityExecutor {
     }
 }
 
+impl EntityExecutor {
+    /// A fetch that is not `_entities`: its root fields from the cache when all are there,
+    /// else forwarded and its cacheable fields stored.
+    async fn execute_root<'a>(
+        &self,
+        execution_request: SubgraphExecutionRequest<'a>,
+        timeout: Option<Duration>,
+        plugin_req_state: Option<&'a PluginRequestState<'a>>,
+    ) -> Result<SubgraphResponse<'static>, SubgraphExecutorError> {
+        let split = self.source.entity_store().and_then(|(store, policies)| {
+            let plan = self.source.root_plan(&policies, execution_request.query)?;
+            Some(RootSplit::look_up(
+                &self.subgraph,
+                &execution_request,
+                store,
+                policies,
+                plan,
+            ))
+        });
+        let Some(split) = split else {
+            return self
+                .inner
+                .execute(execution_request, timeout, plugin_req_state)
+                .await;
+        };
+        if split.complete() {
+            return split.answer(execution_request.custom_scalar_paths);
+        }
+        let response = self
+            .inner
+            .execute(execution_request, timeout, plugin_req_state)
+            .await?;
+        if let Some((store, _)) = self.source.entity_store() {
+            split.store(store, &response);
+        }
+        Ok(response)
+    }
+}
+
 /// An error at `["_entities", i, …]` of the shortened fetch points at the original index.
 fn remap_entity_index(error: &mut hive_router::GraphQLError, missing: &[usize]) {
     let Some(path) = error.path.as_mut() else {
@@ -461,8 +503,7 @@ impl SubgraphExecutor for EntityExecutor {
     ) -> Result<SubgraphResponse<'static>, SubgraphExecutorError> {
         let Some(split) = self.split(&execution_request) else {
             return self
-                .inner
-                .execute(execution_request, timeout, plugin_req_state)
+                .execute_root(execution_request, timeout, plugin_req_state)
                 .await;
         };
         let paths = execution_request.custom_scalar_paths;

@@ -17,11 +17,32 @@ pub fn response_key(
     scope: Scope,
     viewer: Option<&str>,
 ) -> [u8; 32] {
+    finish_key(
+        operation_hasher(normalised_operation),
+        variables,
+        scope,
+        viewer,
+    )
+}
+
+/// The key's hash state after the operation: worked out once per operation text
+/// (`prepared.rs`), cloned for every request.
+pub fn operation_hasher(normalised_operation: &str) -> Sha256 {
     let mut hash = Sha256::new();
     hash.update(KEY_VERSION);
     hash.update([0]);
     hash.update(normalised_operation.as_bytes());
     hash.update([0]);
+    hash
+}
+
+/// The key: `operation`'s hash state continued with the variables and the scope.
+pub fn finish_key(
+    mut hash: Sha256,
+    variables: Option<&HashMap<String, hive_router::sonic_rs::Value>>,
+    scope: Scope,
+    viewer: Option<&str>,
+) -> [u8; 32] {
     if let Some(variables) = variables {
         let mut names: Vec<&String> = variables.keys().collect();
         names.sort();

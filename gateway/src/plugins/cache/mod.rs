@@ -20,6 +20,8 @@ pub mod key;
 pub mod l2;
 pub mod metrics;
 pub mod policy;
+pub mod prepared;
+pub mod root_fields;
 pub mod schema;
 pub mod store;
 pub mod tags;
@@ -38,14 +40,14 @@ use ntex::http::body::{Body, ResponseBody};
 use ntex::http::header::{HeaderName, HeaderValue};
 use ntex::web::WebResponse;
 use polygate_kit::Viewer;
-use sha2::Digest as _;
 
 use self::clock::Clock;
 use self::config::{CacheConfig, Scope};
 use self::debug::{DebugRequested, Summary};
 use self::l2::{SharedLookup, SharedStore};
 use self::policy::{OperationPolicy, Policies};
-use self::store::{Lookup, ResponseStore};
+use self::prepared::OperationText;
+use self::store::{Lookup, ResponseStore, etag_of};
 
 /// Response header naming what the cache did: `hit`, `miss` (stored) or absent (not cacheable).
 pub const CACHE_STATUS_HEADER: &str = "x-polygate-cache";
@@ -64,6 +66,7 @@ pub struct ResponseCache {
 struct EntityLevel {
     store: Arc<ResponseStore>,
     plans: entity::PlanMemo,
+    root_plans: root_fields::PlanMemo,
 }
 
 /// What this request asked of the cache, kept in its context between hooks.
@@ -74,7 +77,7 @@ enum Work {
         seq: u64,
         /// The L2 sequence read before the query ran, when there is an L2.
         shared_seq: Option<u64>,
-        policy: OperationPolicy,
+        policy: Arc<OperationPolicy>,
         operation: Box<OperationDefinition>,
         policies: Arc<Policies>,
     },
@@ -127,10 +130,6 @@ pub struct RequestFacts {
     pub debug: bool,
 }
 
-fn etag_of(body: &[u8]) -> String {
-    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..16]))
-}
-
 fn header_value(text: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(text).ok()
 }
@@ -155,6 +154,7 @@ impl ResponseCache {
         let entities = config.entities.then(|| EntityLevel {
             store: Arc::new(ResponseStore::new(config.max_bytes, clock)),
             plans: entity::plan_memo(),
+            root_plans: root_fields::plan_memo(),
         });
         let mut levels = vec![store.clone()];
         levels.extend(entities.as_ref().map(|e| e.store.clone()));
@@ -187,6 +187,7 @@ impl ResponseCache {
         *self.policies.write().unwrap_or_else(|p| p.into_inner()) = Some(policies);
         if let Some(entities) = &self.entities {
             entities.plans.invalidate_all();
+            entities.root_plans.invalidate_all();
         }
     }
 
@@ -238,10 +239,12 @@ impl ResponseCache {
             note_summary(context, || Summary::bypass(shared.unavailable_reason()));
             return None;
         }
-        let policy = match policies.decide(operation) {
-            Ok(policy) => policy,
+        let text = context.get_ref::<OperationText>().map(|text| *text);
+        let prepared = policies.prepare(text, operation);
+        let policy = match &prepared.decision {
+            Ok(policy) => policy.clone(),
             Err(reason) => {
-                note_summary(context, || Summary::bypass(reason));
+                note_summary(context, || Summary::bypass(reason.clone()));
                 return None;
             }
         };
@@ -256,15 +259,18 @@ impl ResponseCache {
             });
             return None;
         }
-        let normalised = operation.to_string();
-        let key = key::response_key(&normalised, variables, policy.scope, viewer.as_deref());
+        let key = key::finish_key(
+            prepared.key_hasher.clone(),
+            variables,
+            policy.scope,
+            viewer.as_deref(),
+        );
         let mut summary = debug.then(|| Summary::looked_up(&policy, &key));
         let mut looked = |what: &str| {
             if let Some(summary) = summary.as_mut() {
                 summary.lookups.push(what.to_owned());
             }
         };
-        let label = policy.label().to_owned();
         // Read before the lookup: a write after this point makes what we store stale.
         let seq = self.store.sequence();
         match self.store.get(&key) {
@@ -277,7 +283,7 @@ impl ResponseCache {
                     Work::Served {
                         max_age_secs,
                         scope: entry.scope,
-                        etag: etag_of(&entry.body),
+                        etag: entry.etag().to_owned(),
                     },
                     summary.map(|s| s.hit("l1", max_age_secs)),
                 ));
@@ -288,16 +294,16 @@ impl ResponseCache {
                 });
             }
             Lookup::Expired(_) => {
-                metrics::event("l1", "expired", &label);
+                metrics::event("l1", "expired", policy.label());
                 looked("l1:expired");
             }
             Lookup::Stale(_) => {
-                metrics::event("l1", "stale_drop", &label);
+                metrics::event("l1", "stale_drop", policy.label());
                 looked("l1:stale");
             }
             Lookup::Miss => looked("l1:miss"),
         }
-        metrics::event("l1", "miss", &label);
+        metrics::event("l1", "miss", policy.label());
         let mut shared_seq = None;
         if let Some(shared) = &self.shared {
             match shared.get(&key).await {
@@ -330,7 +336,7 @@ impl ResponseCache {
                     });
                 }
                 Some(SharedLookup::Miss { seq }) => {
-                    metrics::event("l2", "miss", &label);
+                    metrics::event("l2", "miss", policy.label());
                     looked("l2:miss");
                     shared_seq = Some(seq);
                 }
@@ -574,6 +580,13 @@ impl entity::EntitySource for ResponseCache {
         level
             .plans
             .get_with_by_ref(query, || entity::plan_of(policies, query).map(Arc::new))
+    }
+
+    fn root_plan(&self, policies: &Policies, query: &str) -> Option<Arc<root_fields::RootPlan>> {
+        let level = self.entities.as_ref()?;
+        level.root_plans.get_with_by_ref(query, || {
+            root_fields::plan_of(policies, query).map(Arc::new)
+        })
     }
 }
 

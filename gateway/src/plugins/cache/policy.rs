@@ -23,6 +23,8 @@ pub struct Policies {
     overrides: HashMap<String, TypePolicy>,
     /// Lower-cased mutation field → types it changes.
     mutation_touches: HashMap<String, Vec<String>>,
+    /// Operations worked out once (`prepared.rs`).
+    pub(super) prepared: super::prepared::PreparedMemo,
 }
 
 /// The cache policy of one query.
@@ -55,6 +57,7 @@ impl Policies {
                 .iter()
                 .map(|(name, types)| (name.to_ascii_lowercase(), types.clone()))
                 .collect(),
+            prepared: super::prepared::memo(),
         }
     }
 

@@ -6,9 +6,14 @@
 //! raced a write cannot store what it read before the write. Tag versions live in a bounded map
 //! too: when one is evicted, the `floor` rises to its version, which conservatively treats every
 //! older entry as stale instead of forgetting the invalidation.
+//!
+//! Checking an entry's tags is one map lookup per tag (a list of 50 users carries 100 of them), so
+//! a hit skips it when nothing was invalidated since the entry was last found fresh: every
+//! invalidation bumps the `epoch` *after* its tag versions are written, and an entry remembers
+//! the epoch read before its last full check.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -31,6 +36,10 @@ pub struct Entry {
     pub scope: Scope,
     /// Metric label: the first type the entry holds.
     pub label: String,
+    /// The `ETag` of `body`, computed on first use.
+    etag: OnceLock<String>,
+    /// The store's epoch read before the last check that found this entry fresh.
+    fresh_at_epoch: AtomicU64,
 }
 
 impl Entry {
@@ -43,6 +52,17 @@ impl Entry {
     pub fn remaining_secs(&self, now_ms: u64) -> u64 {
         self.expires_at_ms.saturating_sub(now_ms) / 1000
     }
+
+    /// The strong `ETag` of the body: a hash of 16 bytes, so a hit does not hash the body again.
+    pub fn etag(&self) -> &str {
+        self.etag.get_or_init(|| etag_of(&self.body))
+    }
+}
+
+/// A strong `ETag` for a response body.
+pub fn etag_of(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..16]))
 }
 
 pub enum Lookup {
@@ -59,6 +79,8 @@ pub struct ResponseStore {
     tags: Cache<String, u64>,
     seq: AtomicU64,
     floor: Arc<AtomicU64>,
+    /// Bumped after every change that can make a held entry stale.
+    epoch: Arc<AtomicU64>,
     clock: Arc<dyn Clock>,
 }
 
@@ -66,6 +88,8 @@ impl ResponseStore {
     pub fn new(max_bytes: u64, clock: Arc<dyn Clock>) -> Self {
         let floor = Arc::new(AtomicU64::new(0));
         let evicted_floor = floor.clone();
+        let epoch = Arc::new(AtomicU64::new(0));
+        let evicted_epoch = epoch.clone();
         let entries = Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|_key: &[u8; 32], entry: &Arc<Entry>| entry.weight())
@@ -80,6 +104,7 @@ impl ResponseStore {
             .eviction_listener(move |_tag, version: u64, cause| {
                 if cause.was_evicted() {
                     evicted_floor.fetch_max(version, Ordering::SeqCst);
+                    evicted_epoch.fetch_add(1, Ordering::SeqCst);
                 }
             })
             .build();
@@ -88,6 +113,7 @@ impl ResponseStore {
             tags,
             seq: AtomicU64::new(1),
             floor,
+            epoch,
             clock,
         }
     }
@@ -109,9 +135,13 @@ impl ResponseStore {
             self.entries.invalidate(key);
             return Lookup::Expired(entry);
         }
-        if self.is_stale(&entry) {
-            self.entries.invalidate(key);
-            return Lookup::Stale(entry);
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        if entry.fresh_at_epoch.load(Ordering::SeqCst) != epoch {
+            if self.is_stale(&entry) {
+                self.entries.invalidate(key);
+                return Lookup::Stale(entry);
+            }
+            entry.fresh_at_epoch.fetch_max(epoch, Ordering::SeqCst);
         }
         Lookup::Hit(entry)
     }
@@ -146,6 +176,8 @@ impl ResponseStore {
             tags,
             scope,
             label,
+            etag: OnceLock::new(),
+            fresh_at_epoch: AtomicU64::new(self.epoch.load(Ordering::SeqCst)),
         };
         if self.is_stale(&entry) {
             return false;
@@ -160,6 +192,7 @@ impl ResponseStore {
         for tag in tags {
             self.tags.insert(tag.clone(), version);
         }
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         version
     }
 
@@ -167,6 +200,7 @@ impl ResponseStore {
     pub fn invalidate_all(&self) {
         let version = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         self.floor.fetch_max(version, Ordering::SeqCst);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Entries held now (moka counts lazily; tests call `run_pending_tasks` first).

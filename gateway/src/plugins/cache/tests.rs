@@ -417,3 +417,107 @@ fn entity_keys_differ_by_representation_selection_subgraph_and_viewer() {
         key("catalog", "q1", "{}", Scope::Private, Some("bob"))
     );
 }
+
+#[test]
+fn an_entry_found_fresh_is_still_dropped_by_a_later_invalidation_of_its_tag() {
+    let (_clock, store) = store();
+    let seq = store.sequence();
+    put(&store, 1, &["t:Product", "e:Product:MUG-01"], seq);
+    put(&store, 2, &["t:Product", "e:Product:PEN-01"], seq);
+    // Both found fresh, so both remember the epoch their check saw.
+    assert!(matches!(store.get(&[1; 32]), Lookup::Hit(_)));
+    assert!(matches!(store.get(&[2; 32]), Lookup::Hit(_)));
+    store.invalidate(&["e:Product:MUG-01".to_owned()]);
+    assert!(matches!(store.get(&[1; 32]), Lookup::Stale(_)));
+    assert!(matches!(store.get(&[2; 32]), Lookup::Hit(_)));
+    assert!(matches!(store.get(&[2; 32]), Lookup::Hit(_)));
+    store.invalidate_all();
+    assert!(matches!(store.get(&[2; 32]), Lookup::Stale(_)));
+}
+
+#[test]
+fn an_entry_s_etag_is_the_hash_of_its_body() {
+    let (_clock, store) = store();
+    put(&store, 1, &["t:Product"], store.sequence());
+    let Lookup::Hit(entry) = store.get(&[1; 32]) else {
+        panic!("stored entry not found");
+    };
+    assert_eq!(entry.etag(), super::store::etag_of(b"{\"data\":{}}"));
+    assert_eq!(entry.etag().len(), 34, "16 bytes in hex, quoted");
+}
+
+#[test]
+fn an_operation_is_worked_out_once_per_text_and_keys_as_in_full() {
+    use super::key;
+    use super::prepared::OperationText;
+    let policies = policies(EVERY_PUBLIC_TYPE);
+    let text = OperationText::of("{ products { nodes { sku price { amountMinor } } } }", None);
+    let first = policies.prepare(Some(text), &product_page());
+    let again = policies.prepare(Some(text), &product_page());
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "the second request reuses the first's work"
+    );
+    assert_eq!(
+        first
+            .decision
+            .as_ref()
+            .map(|policy| (**policy).clone())
+            .map_err(String::clone),
+        policies.decide(&product_page())
+    );
+    let normalised = product_page().to_string();
+    assert_eq!(
+        key::finish_key(first.key_hasher.clone(), None, Scope::Public, None),
+        key::response_key(&normalised, None, Scope::Public, None)
+    );
+    // Another operation name is another text; no text at all is worked out each time.
+    assert_ne!(
+        OperationText::of("{ products { nodes { sku } } }", Some("Q")),
+        text
+    );
+    let unmemoised = policies.prepare(None, &product_page());
+    assert!(!Arc::ptr_eq(&first, &unmemoised));
+}
+
+#[test]
+fn a_fetch_s_root_fields_are_planned_one_by_one() {
+    use super::root_fields::plan_of;
+    let policies = policies(EVERY_PUBLIC_TYPE);
+    let plan = plan_of(
+        &policies,
+        "query($s: String!) { a: product(sku: $s) { sku } \
+         products { nodes { sku price { amountMinor } } } me { id } }",
+    )
+    .expect("two cacheable root fields");
+    let names: Vec<&str> = plan
+        .fields
+        .iter()
+        .map(|f| f.response_name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "products", "me"]);
+    assert_eq!(plan.fields[0].variables, ["s"]);
+    assert!(plan.fields[0].text.starts_with("a: product(sku: $s)"));
+    let types = |i: usize| -> Vec<String> {
+        plan.fields[i]
+            .policy
+            .as_ref()
+            .map(|p| p.types.iter().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(types(0), ["Product"]);
+    assert_eq!(types(1), ["Money", "Product", "ProductPage"]);
+    assert!(plan.fields[2].policy.is_none(), "User has no policy here");
+    assert!(plan_of(&policies, "mutation { placeOrder(sku: \"X\") { id } }").is_none());
+    assert!(
+        plan_of(
+            &policies,
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { sku } } }"
+        )
+        .is_none()
+    );
+    assert!(
+        plan_of(&policies, "{ me { id } }").is_none(),
+        "nothing cacheable"
+    );
+}
