@@ -22,9 +22,13 @@ fn bin_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// A binary of this workspace, or a panic telling how to build it.
+/// A binary of this workspace, or a panic telling how to build it; `name` may also be the path
+/// of a binary built elsewhere (the gateway-only build, see `e2e/run-tests`).
 pub fn binary(name: &str) -> PathBuf {
-    let path = bin_dir().join(name);
+    let path = match Path::new(name) {
+        given if given.is_absolute() => given.to_path_buf(),
+        _ => bin_dir().join(name),
+    };
     assert!(
         path.exists(),
         "{} is missing: run `cargo build --workspace --bins` first (e2e/run-tests does)",

@@ -360,6 +360,92 @@ mod tests {
         assert!(err.contains("subgraphs.session.store"), "{err}");
     }
 
+    /// The registry of the gateway-only build (`--no-default-features --features session`),
+    /// in a build that links everything.
+    fn gateway_only() -> Vec<Arc<dyn AnySubgraph>> {
+        crate::registry::subgraphs()
+            .into_iter()
+            .map(|s| match s.name() {
+                "session" => s,
+                name => polygate_kit::subgraph::not_linked(name, name),
+            })
+            .collect()
+    }
+
+    const REMOTE_ELSEWHERE: [(&str, &str); 5] = [
+        (
+            "POLYGATE_SUBGRAPHS__COMMERCE__URL",
+            "http://10.0.0.11:4001/graphql",
+        ),
+        (
+            "POLYGATE_SUBGRAPHS__ORG__URL",
+            "http://10.0.0.12:4005/graphql",
+        ),
+        (
+            "POLYGATE_SUBGRAPHS__TELEMETRY__URL",
+            "http://10.0.0.13:4003/graphql",
+        ),
+        (
+            "POLYGATE_SUBGRAPHS__CATALOG__URL",
+            "http://10.0.0.14:4004/graphql",
+        ),
+        (
+            "POLYGATE_SUBGRAPHS__SEARCH__URL",
+            "http://10.0.0.15:4006/graphql",
+        ),
+    ];
+
+    fn load_gateway_only(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = REMOTE_ELSEWHERE
+            .iter()
+            .chain(env)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_sources("polygate.toml", text, &env, &gateway_only())
+    }
+
+    #[test]
+    fn a_subgraph_this_build_does_not_link_runs_at_its_url() {
+        let config = load_gateway_only("", &[]).unwrap();
+        let search = config.subgraph("search").unwrap();
+        assert!(!search.in_process());
+        assert!(!search.section.settings.embedded());
+        assert!(config.subgraph("session").unwrap().in_process());
+        let listen = load_gateway_only("[subgraphs.org]\nlisten = \"0.0.0.0:4003\"\n", &[]);
+        assert!(listen.is_ok(), "{listen:?}");
+    }
+
+    #[test]
+    fn a_store_key_for_a_subgraph_this_build_does_not_link_is_refused_naming_its_feature() {
+        for (text, env) in [
+            ("[subgraphs.catalog]\nstore = \"embedded\"\n", vec![]),
+            ("", vec![("POLYGATE_SUBGRAPHS__CATALOG__STORE", "embedded")]),
+        ] {
+            let err = load_gateway_only(text, &env).unwrap_err().to_string();
+            assert!(err.contains("subgraphs.catalog.store"), "{err}");
+            assert!(
+                err.contains("this build does not include the catalog subgraph")
+                    && err.contains("cargo feature `catalog`"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_subgraph_this_build_does_not_link_needs_a_url_named_with_its_feature() {
+        let env: std::collections::BTreeMap<String, String> = REMOTE_ELSEWHERE
+            .iter()
+            .filter(|(k, _)| !k.contains("__ORG__"))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let err = Config::from_sources("polygate.toml", "", &env, &gateway_only())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("subgraphs.org.url"), "{err}");
+        assert!(err.contains("POLYGATE_SUBGRAPHS__ORG__URL"), "{err}");
+        assert!(err.contains("cargo feature `org`"), "{err}");
+    }
+
     #[test]
     fn a_zero_limit_is_refused() {
         let err = load("[limits]\nmax_depth = 0\n", &[]).unwrap_err();

@@ -1,10 +1,16 @@
 //! Opens every subgraph the config names, in registry order, and assembles what the gateway's
 //! plugins share: in-process executors, readiness probes and the sign-in gatekeeper.
 //!
-//! A subgraph with a `url` runs elsewhere and is only probed, unless it lends the gateway a
-//! capability (the session store checks tokens), in which case its stores are opened too.
+//! A subgraph with a `url` runs elsewhere and is only probed, unless it provides a capability
+//! this process needs, in which case its stores are opened too: the gateway itself needs the
+//! token verifier and rate limiter (the session store), and each in-process subgraph what it
+//! declares it needs (an in-process search needs catalog's feed). Non-obvious: deciding by
+//! declared consumers, not by a fixed flag per provider, is what lets a gateway whose search runs
+//! elsewhere (or is not linked) leave a remote catalog's MongoDB alone. A remote subgraph that is
+//! opened shares its store with its service, so an embedded one is refused at start-up.
 //! Nothing here names a subgraph: sign-in uses whatever provides the kit's token verifier and
-//! rate limiter, and a gateway whose subgraphs provide neither serves every request anonymously.
+//! rate limiter, and a gateway whose subgraphs provide neither (a build without the `session`
+//! feature) serves every request anonymously.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +20,9 @@ use hive_router::executor::executors::common::{SubgraphExecutor, SubgraphExecuto
 use polygate_kit::auth::{RateLimiter, RateVerdict, SessionStoreUnavailable, TokenVerifier};
 use polygate_kit::standalone::prepare_data_dir;
 use polygate_kit::subgraph::describe_open_failure;
-use polygate_kit::{BackgroundTask, Capabilities, OpenContext, Opened, Placement, Probe, Viewer};
+use polygate_kit::{
+    BackgroundTask, Capabilities, CapabilityId, OpenContext, Opened, Placement, Probe, Viewer,
+};
 
 use crate::admission::{Bucket, Gatekeeper, RateLimits};
 use crate::config::Config;
@@ -38,17 +46,69 @@ pub struct OpenedSubgraph {
     pub opened: Option<Opened>,
 }
 
+/// What the gateway itself takes from its subgraphs: sign-in's token verifier and rate limiter.
+pub fn gateway_needs() -> Vec<CapabilityId> {
+    vec![
+        CapabilityId::of::<dyn TokenVerifier>(),
+        CapabilityId::of::<dyn RateLimiter>(),
+    ]
+}
+
+/// For each subgraph of `config` that runs elsewhere, the capability this process needs from its
+/// stores and who needs it (`None`: it is not opened).
+fn needed_from_remote(config: &Config) -> Vec<Option<(CapabilityId, &'static str)>> {
+    let mut needed: Vec<(CapabilityId, &'static str)> = gateway_needs()
+        .into_iter()
+        .map(|capability| (capability, "the gateway"))
+        .collect();
+    for subgraph in config.subgraphs.iter().filter(|s| s.in_process()) {
+        needed.extend(
+            subgraph
+                .subgraph
+                .needs()
+                .into_iter()
+                .map(|c| (c, subgraph.name())),
+        );
+    }
+    config
+        .subgraphs
+        .iter()
+        .map(|subgraph| {
+            let provides = subgraph.subgraph.provides();
+            needed
+                .iter()
+                .find(|(capability, _)| !subgraph.in_process() && provides.contains(capability))
+                .copied()
+        })
+        .collect()
+}
+
 /// Opens every subgraph; an unreachable store fails here with the key that names it.
 pub async fn open(config: &Config) -> anyhow::Result<OpenedGraph> {
     let capabilities = Capabilities::default();
     let mut subgraphs = Vec::with_capacity(config.subgraphs.len());
-    for configured in &config.subgraphs {
+    let needed_from_remote = needed_from_remote(config);
+    // Before anything opens: a remote subgraph opened here shares its store with its service.
+    for (configured, needed) in config.subgraphs.iter().zip(&needed_from_remote) {
+        if let Some((capability, consumer)) = needed
+            && configured.section.settings.embedded()
+        {
+            let name = configured.name();
+            anyhow::bail!(
+                "subgraphs.{name}.store: must be the store the {name} service uses, not \
+                 `embedded`: subgraphs.{name}.url is set, and {consumer} in this process uses \
+                 its {} from that store",
+                capability.name
+            );
+        }
+    }
+    for (configured, needed) in config.subgraphs.iter().zip(needed_from_remote) {
         let section = &configured.section;
         let placement = match section.url {
             None => Placement::InProcess,
             Some(_) => Placement::Remote,
         };
-        let opens = placement == Placement::InProcess || configured.subgraph.open_when_remote();
+        let opens = placement == Placement::InProcess || needed.is_some();
         let opened = if opens {
             prepare_data_dir(&config.server.data_dir, section.settings.embedded())?;
             let context = OpenContext {
@@ -186,5 +246,74 @@ impl RateLimiter for NoSignIn {
             retry_after_ms: 0,
             remaining: capacity,
         })
+    }
+}
+
+// Which remote subgraphs are opened depends on who consumes their capabilities: the registry of
+// the full build has both sides (session and the gateway, catalog and search).
+#[cfg(all(test, feature = "session", feature = "catalog", feature = "search"))]
+mod tests {
+    use super::*;
+
+    fn config(env: &[(&str, &str)]) -> Config {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_sources("test", "", &env, &crate::registry::subgraphs()).unwrap()
+    }
+
+    fn opened_remote(config: &Config) -> Vec<&'static str> {
+        config
+            .subgraphs
+            .iter()
+            .zip(needed_from_remote(config))
+            .filter(|(_, needed)| needed.is_some())
+            .map(|(s, _)| s.name())
+            .collect()
+    }
+
+    const REDIS_SESSION: [(&str, &str); 2] = [
+        (
+            "POLYGATE_SUBGRAPHS__SESSION__URL",
+            "http://10.0.0.2:4002/graphql",
+        ),
+        (
+            "POLYGATE_SUBGRAPHS__SESSION__STORE",
+            "redis://10.0.0.3:6379",
+        ),
+    ];
+    const CATALOG_URL: (&str, &str) = (
+        "POLYGATE_SUBGRAPHS__CATALOG__URL",
+        "http://10.0.0.4:4004/graphql",
+    );
+    const SEARCH_URL: (&str, &str) = (
+        "POLYGATE_SUBGRAPHS__SEARCH__URL",
+        "http://10.0.0.6:4006/graphql",
+    );
+
+    #[test]
+    fn a_remote_session_is_opened_for_the_gateway_s_sign_in() {
+        assert_eq!(opened_remote(&config(&REDIS_SESSION)), ["session"]);
+    }
+
+    #[test]
+    fn a_remote_catalog_is_opened_only_when_search_runs_in_process() {
+        let mut env = REDIS_SESSION.to_vec();
+        env.push(CATALOG_URL);
+        assert_eq!(opened_remote(&config(&env)), ["session", "catalog"]);
+        env.push(SEARCH_URL);
+        assert_eq!(opened_remote(&config(&env)), ["session"]);
+    }
+
+    #[tokio::test]
+    async fn a_remote_catalog_opened_for_search_must_not_be_embedded() {
+        let err = open(&config(&[CATALOG_URL]))
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("subgraphs.catalog.store"), "{err}");
+        assert!(err.contains("search"), "{err}");
     }
 }

@@ -140,7 +140,9 @@ fn signed_in(viewer: Viewer, verdict: Option<RateVerdict>) -> Admission {
     }
 }
 
-#[cfg(test)]
+// The tests check real tokens against the session subgraph's memory store, so they need the
+// build that links it.
+#[cfg(all(test, feature = "session"))]
 mod tests {
     use super::*;
     use polygate_session::{SessionAuth, SessionPolicy, store::MemoryStore};

@@ -16,7 +16,9 @@ use async_trait::async_trait;
 use polygate_kit::config::redact;
 use polygate_kit::feeds::ProductContentFeed;
 use polygate_kit::subgraph::OpenError;
-use polygate_kit::{BackgroundTask, OpenContext, Opened, Placement, SettingsError, Subgraph};
+use polygate_kit::{
+    BackgroundTask, CapabilityId, OpenContext, Opened, Placement, SettingsError, Subgraph,
+};
 
 pub mod cache;
 pub mod clock;
@@ -94,24 +96,21 @@ impl Subgraph for Catalog {
 
     const NAME: &'static str = NAME;
     const DEFAULT_PORT: u16 = 4004;
-    /// The gateway opens the store even when the catalog runs as its own service: search (in the
-    /// gateway) reads the content feed, the outbox, from the store the service writes.
-    const OPEN_WHEN_REMOTE: bool = true;
+
+    /// The content feed (the outbox) search reads: a gateway that runs search in-process opens
+    /// this store even when the catalog runs as its own service, and then `store` must be the
+    /// MongoDB the service writes (the gateway refuses an embedded one at open). A gateway whose
+    /// search is remote, or not linked, never opens a remote catalog.
+    fn provides() -> Vec<CapabilityId> {
+        vec![CapabilityId::of::<dyn ProductContentFeed>()]
+    }
 
     fn sdl() -> String {
         schema::sdl()
     }
 
-    fn validate(settings: &CatalogSettings, remote: bool) -> Result<(), SettingsError> {
-        settings.validate()?;
-        if remote && settings.is_embedded() {
-            return Err(SettingsError::new(
-                "store",
-                "must be a shared MongoDB store when subgraphs.catalog.url is set: the gateway \
-                 reads the search feed (the outbox) from the store the catalog service writes",
-            ));
-        }
-        Ok(())
+    fn validate(settings: &CatalogSettings, _remote: bool) -> Result<(), SettingsError> {
+        settings.validate()
     }
 
     fn embedded(settings: &CatalogSettings) -> bool {

@@ -16,8 +16,8 @@ use polygate_kit::auth::SessionIssuer;
 use polygate_kit::config::{EMBEDDED, check_store, redact};
 use polygate_kit::secret::{Secret, SecretResolver, credentials};
 use polygate_kit::{
-    BackgroundTask, DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport, SettingsError,
-    Subgraph, SubgraphSchema,
+    BackgroundTask, CapabilityId, DemoSeed, OpenContext, OpenError, Opened, Placement, SeedReport,
+    SettingsError, Subgraph, SubgraphSchema,
 };
 use serde::{Deserialize, Serialize};
 
@@ -195,6 +195,11 @@ impl Subgraph for Commerce {
     type Settings = CommerceSettings;
     const NAME: &'static str = crate::NAME;
     const DEFAULT_PORT: u16 = 4001;
+
+    /// `login` issues tokens into the session store.
+    fn needs() -> Vec<CapabilityId> {
+        vec![CapabilityId::of::<dyn SessionIssuer>()]
+    }
 
     fn sdl() -> String {
         crate::sdl()

@@ -11,6 +11,26 @@ use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
+/// A capability named by its type, without a value: what a subgraph declares it
+/// [provides](crate::Subgraph::provides) or [needs](crate::Subgraph::needs), so a process can
+/// tell before opening anything whether a remote subgraph's stores must be opened for a consumer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CapabilityId {
+    id: TypeId,
+    /// The trait's path, for messages.
+    pub name: &'static str,
+}
+
+impl CapabilityId {
+    /// The capability `T` (usually `dyn SomeTrait`), as [`Capabilities::provide`] keys it.
+    pub fn of<T: ?Sized + Send + Sync + 'static>() -> Self {
+        Self {
+            id: TypeId::of::<Arc<T>>(),
+            name: std::any::type_name::<T>(),
+        }
+    }
+}
+
 /// The capabilities one process's subgraphs provide, by type.
 #[derive(Clone, Default)]
 pub struct Capabilities {
@@ -83,6 +103,18 @@ mod tests {
         fn greet(&self) -> String {
             "hello".into()
         }
+    }
+
+    #[test]
+    fn a_capability_id_names_what_provide_keys() {
+        let capabilities = Capabilities::default();
+        capabilities.provide::<dyn Greeter>(Arc::new(English));
+        assert!(
+            capabilities
+                .provided()
+                .contains(&CapabilityId::of::<dyn Greeter>().id)
+        );
+        assert!(CapabilityId::of::<dyn Greeter>().name.contains("Greeter"));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub mod testing;
 pub mod tls;
 
 pub use auth::Viewer;
-pub use capabilities::Capabilities;
+pub use capabilities::{Capabilities, CapabilityId};
 pub use error::{ErrorCode, api_error};
 pub use probe::Probe;
 pub use subgraph::{

@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::capabilities::Capabilities;
+use crate::capabilities::{Capabilities, CapabilityId};
 use crate::probe::Probe;
 
 /// A subgraph's executable schema, type-erased (every async-graphql `Schema` is one).
@@ -81,7 +81,7 @@ pub enum Placement {
     /// On its own, `polygate-<name> serve`.
     Standalone,
     /// Elsewhere (the gateway has its `url`): only opened when the subgraph
-    /// [`provides capabilities when remote`](Subgraph::OPEN_WHEN_REMOTE); no schema is served.
+    /// [provides](Subgraph::provides) a capability the process needs; no schema is served.
     Remote,
 }
 
@@ -176,9 +176,20 @@ pub trait Subgraph: Send + Sync + 'static {
     const NAME: &'static str;
     /// The port `polygate-<name> serve` binds on 127.0.0.1 when nothing else is said.
     const DEFAULT_PORT: u16;
-    /// Open this subgraph's stores even when it runs elsewhere, because it provides capabilities
-    /// the gateway itself uses (the session store checks tokens).
-    const OPEN_WHEN_REMOTE: bool = false;
+
+    /// The capabilities `open` provides from this subgraph's stores. A process opens the stores
+    /// of a subgraph that runs elsewhere ([`Placement::Remote`]) only when it needs one of them:
+    /// the gateway itself needs the token verifier (session), a subgraph it runs in-process
+    /// needs what that subgraph [needs](Subgraph::needs) (search in the gateway reads catalog's
+    /// feed; a remote search does not, so a remote catalog is then not opened at all).
+    fn provides() -> Vec<CapabilityId> {
+        Vec::new()
+    }
+
+    /// The capabilities this subgraph takes from others while it serves.
+    fn needs() -> Vec<CapabilityId> {
+        Vec::new()
+    }
 
     /// The federation SDL this code serves (what `schema/<name>.graphql` must hold); opens nothing.
     fn sdl() -> String;
@@ -201,8 +212,12 @@ pub trait Subgraph: Send + Sync + 'static {
 #[async_trait(?Send)]
 pub trait AnySubgraph: Send + Sync + 'static {
     fn name(&self) -> &'static str;
+    /// False for a subgraph this process knows by name only ([`not_linked`]): it can only be
+    /// called at its `url`.
+    fn linked(&self) -> bool;
     fn default_port(&self) -> u16;
-    fn open_when_remote(&self) -> bool;
+    fn provides(&self) -> Vec<CapabilityId>;
+    fn needs(&self) -> Vec<CapabilityId>;
     fn sdl(&self) -> String;
     /// Parses and validates a section (without `url` and `listen`).
     fn parse(&self, section: toml::Table, remote: bool) -> Result<ParsedSettings, SettingsError>;
@@ -267,12 +282,20 @@ impl<S: Subgraph> AnySubgraph for Entry<S> {
         S::NAME
     }
 
+    fn linked(&self) -> bool {
+        true
+    }
+
     fn default_port(&self) -> u16 {
         S::DEFAULT_PORT
     }
 
-    fn open_when_remote(&self) -> bool {
-        S::OPEN_WHEN_REMOTE
+    fn provides(&self) -> Vec<CapabilityId> {
+        S::provides()
+    }
+
+    fn needs(&self) -> Vec<CapabilityId> {
+        S::needs()
     }
 
     fn sdl(&self) -> String {
@@ -297,5 +320,96 @@ impl<S: Subgraph> AnySubgraph for Entry<S> {
             .downcast_ref::<S::Settings>()
             .ok_or_else(|| anyhow::anyhow!("settings of another subgraph given to {}", S::NAME))?;
         S::open(settings, ctx).await
+    }
+}
+
+/// A subgraph of the supergraph whose crate this build does not link (a gateway built without
+/// the cargo feature `feature`): the process knows its name, so its section is still
+/// `[subgraphs.<name>]`, but it can only run elsewhere. Its section takes the keys of every
+/// section (`url`, `listen`) and nothing else, and `url` is required; each refusal names the
+/// cargo feature that would link it. It has no SDL and never opens.
+pub fn not_linked(name: &'static str, feature: &'static str) -> Arc<dyn AnySubgraph> {
+    Arc::new(NotLinked { name, feature })
+}
+
+struct NotLinked {
+    name: &'static str,
+    feature: &'static str,
+}
+
+impl NotLinked {
+    fn not_included(&self) -> String {
+        format!(
+            "this build does not include the {} subgraph (cargo feature `{}`)",
+            self.name, self.feature
+        )
+    }
+}
+
+#[async_trait(?Send)]
+impl AnySubgraph for NotLinked {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn linked(&self) -> bool {
+        false
+    }
+
+    fn default_port(&self) -> u16 {
+        0
+    }
+
+    fn provides(&self) -> Vec<CapabilityId> {
+        Vec::new()
+    }
+
+    fn needs(&self) -> Vec<CapabilityId> {
+        Vec::new()
+    }
+
+    fn sdl(&self) -> String {
+        String::new()
+    }
+
+    fn parse(&self, section: toml::Table, remote: bool) -> Result<ParsedSettings, SettingsError> {
+        if let Some(key) = section.keys().next() {
+            return Err(SettingsError::new(
+                key.clone(),
+                format!(
+                    "{}: only `{}` (and `{}`) can be set for it here, its stores are \
+                     configured where it runs",
+                    self.not_included(),
+                    crate::config::URL_KEY,
+                    crate::config::LISTEN_KEY,
+                ),
+            ));
+        }
+        if !remote {
+            let key = format!("subgraphs.{}.{}", self.name, crate::config::URL_KEY);
+            return Err(SettingsError::new(
+                crate::config::URL_KEY,
+                format!(
+                    "must be set: {}, so it runs as its own service; set {key} (or {}) to its \
+                     GraphQL endpoint, or build with the feature",
+                    self.not_included(),
+                    crate::config::env_name(&key),
+                ),
+            ));
+        }
+        Ok(self.default_settings())
+    }
+
+    fn default_settings(&self) -> ParsedSettings {
+        ParsedSettings {
+            value: Arc::new(()),
+            debug: "not linked".to_owned(),
+            serialized: serde_json::Value::Object(Default::default()),
+            embedded: false,
+        }
+    }
+
+    async fn open(&self, _settings: &ParsedSettings, _ctx: OpenContext) -> anyhow::Result<Opened> {
+        anyhow::bail!("{}", self.not_included())
     }
 }

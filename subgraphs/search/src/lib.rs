@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use polygate_kit::{BackgroundTask, OpenContext, Opened, Placement, SettingsError, Subgraph};
+use polygate_kit::feeds::ProductContentFeed;
+use polygate_kit::{
+    BackgroundTask, CapabilityId, OpenContext, Opened, Placement, SettingsError, Subgraph,
+};
 
 pub mod bench;
 pub mod corpus;
@@ -148,6 +151,11 @@ impl Subgraph for Search {
     type Settings = SearchSettings;
     const NAME: &'static str = NAME;
     const DEFAULT_PORT: u16 = 4006;
+
+    /// Catalog's content feed, which the index follows.
+    fn needs() -> Vec<CapabilityId> {
+        vec![CapabilityId::of::<dyn ProductContentFeed>()]
+    }
 
     fn sdl() -> String {
         schema::sdl()

@@ -2,8 +2,8 @@
 //! settings, and opening the store with what it lends the others.
 //!
 //! Non-obvious: the session store is opened even when the subgraph runs as its own service
-//! ([`Subgraph::OPEN_WHEN_REMOTE`]), because the gateway checks every bearer token in it and
-//! commerce's `login` issues tokens into it. Both go through kit capabilities (token verifier,
+//! (it [provides](Subgraph::provides) the token verifier the gateway always needs), because the
+//! gateway checks every bearer token in it and commerce's `login` issues tokens into it. Both go through kit capabilities (token verifier,
 //! rate limiter, session issuer), and the validation cache sits inside them: a revocation served
 //! by this process evicts its verdict at once.
 
@@ -17,8 +17,8 @@ use polygate_kit::redis::CLUSTER_TLS_SCHEME;
 use polygate_kit::secret::aws::AwsSecretsManager;
 use polygate_kit::secret::{Secret, SecretResolver};
 use polygate_kit::{
-    BackgroundTask, OpenContext, OpenError, Opened, Placement, SettingsError, Subgraph,
-    SubgraphSchema,
+    BackgroundTask, CapabilityId, OpenContext, OpenError, Opened, Placement, SettingsError,
+    Subgraph, SubgraphSchema,
 };
 use serde::{Deserialize, Serialize};
 
@@ -173,7 +173,14 @@ impl Subgraph for Sessions {
     type Settings = SessionSettings;
     const NAME: &'static str = crate::NAME;
     const DEFAULT_PORT: u16 = 4002;
-    const OPEN_WHEN_REMOTE: bool = true;
+
+    fn provides() -> Vec<CapabilityId> {
+        vec![
+            CapabilityId::of::<dyn TokenVerifier>(),
+            CapabilityId::of::<dyn RateLimiter>(),
+            CapabilityId::of::<dyn SessionIssuer>(),
+        ]
+    }
 
     fn sdl() -> String {
         crate::sdl()
