@@ -1,6 +1,8 @@
 //! Sign-in at the gateway under attack: guessed, malformed, expired and revoked tokens, forged
 //! identity headers, and clients or sessions that send too much.
 
+use std::hash::{BuildHasher, RandomState};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use polygate_e2e::gateway::{DEMO_PASSWORD, DEMO_STAFF_EMAIL, embedded_gateway, login_token};
@@ -96,4 +98,105 @@ async fn a_session_over_its_limit_is_rate_limited() {
     // The same client without the token is not limited by the session's bucket.
     let anonymous = client.query("{ __typename }", json!({})).await;
     assert_eq!(anonymous["errors"], Value::Null, "{anonymous}");
+}
+
+/// Two gateways whose session store is one Redis, so they share every client address's bucket;
+/// a client address of 1 request/s with a burst of 3, metered locally for `client_meter_ms`.
+async fn two_gateways_on_one_redis(
+    redis: &str,
+    client_meter_ms: u64,
+) -> [polygate_e2e::process::Service; 2] {
+    let env = [
+        ("POLYGATE_SUBGRAPHS__SESSION__STORE", redis.to_owned()),
+        ("POLYGATE_LIMITS__CLIENT_REQUESTS_PER_SEC", "1".to_owned()),
+        ("POLYGATE_LIMITS__CLIENT_BURST", "3".to_owned()),
+        (
+            "POLYGATE_LIMITS__CLIENT_METER_MS",
+            client_meter_ms.to_string(),
+        ),
+    ];
+    let a = embedded_gateway(&env).await.unwrap();
+    let b = embedded_gateway(&env).await.unwrap();
+    [a, b]
+}
+
+/// An HTTP client connecting from a loopback address of its own (127.x.y.z), so its bucket in
+/// the shared Redis is its own: not another test's, not an earlier run's.
+fn client_from_own_address() -> reqwest::Client {
+    let [_, x, y, z] = RandomState::new()
+        .hash_one(std::process::id())
+        .to_be_bytes()[..4]
+    else {
+        unreachable!()
+    };
+    let address = Ipv4Addr::new(127, x, y, z.max(2));
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(address))
+        .build()
+        .unwrap()
+}
+
+/// The HTTP status of one anonymous request to each gateway, in this order.
+async fn statuses(
+    http: &reqwest::Client,
+    gateways: &[&polygate_e2e::process::Service],
+) -> Vec<u16> {
+    let mut out = Vec::new();
+    for gateway in gateways {
+        let response = http
+            .post(gateway.url("/graphql"))
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .unwrap();
+        out.push(response.status().as_u16());
+    }
+    out
+}
+
+#[tokio::test]
+async fn without_the_client_meter_gateways_sharing_a_store_share_a_client_limit_exactly() {
+    let Some(redis) = polygate_kit::testing::server_url("POLYGATE_TEST_REDIS_URL") else {
+        return;
+    };
+    let [a, b] = two_gateways_on_one_redis(&redis, 0).await;
+    let http = client_from_own_address();
+    let got = statuses(&http, &[&a, &b, &a, &b, &a]).await;
+    assert_eq!(got, [200, 200, 200, 429, 429], "a burst of 3 across both");
+}
+
+#[tokio::test]
+async fn with_the_client_meter_gateways_sharing_a_store_overshoot_by_at_most_one_burst_each() {
+    let Some(redis) = polygate_kit::testing::server_url("POLYGATE_TEST_REDIS_URL") else {
+        return;
+    };
+    // Long enough that every copy stays trusted for the whole test.
+    let [a, b] = two_gateways_on_one_redis(&redis, 60_000).await;
+    let http = client_from_own_address();
+    // A asks the store (3 → 2 left, A's copy: 2), B asks it (2 → 1 left, B's copy: 1); then
+    // both admit from their copies: 2 + 1 more, without the store.
+    let burst = statuses(&http, &[&a, &b, &a, &a, &b]).await;
+    assert_eq!(
+        burst, [200; 5],
+        "2 × 3 − 1 at once, against 3 with the meter off"
+    );
+    // Spent copies ask the store, billing what they admitted: it refuses both, and each gateway
+    // then holds the address off until the store's retry_after (seconds, now it is in debt).
+    let refused = statuses(&http, &[&a, &b, &a, &b]).await;
+    assert_eq!(refused, [429; 4]);
+    let last = http
+        .post(a.url("/graphql"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = last.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        retry_after >= 2,
+        "the debt of the overshoot is paid off first: {retry_after} s"
+    );
 }

@@ -78,6 +78,10 @@ pub struct LimitsConfig {
     pub client_requests_per_sec: u32,
     /// Requests a client address may send at once before the sustained rate applies.
     pub client_burst: u32,
+    /// After the session store answers for a client address, this gateway meters that
+    /// address from a local copy of its bucket for this long and bills the store late
+    /// (`admission::client_meter`); 0 asks the store on every anonymous request.
+    pub client_meter_ms: u64,
     /// Sustained GraphQL requests per second per signed-in session; 0 switches the limit off.
     pub session_requests_per_sec: u32,
     /// Requests a session may send at once before the sustained rate applies.
@@ -120,6 +124,7 @@ impl Default for LimitsConfig {
             request_timeout_ms: 15_000,
             client_requests_per_sec: 100,
             client_burst: 200,
+            client_meter_ms: 1_000,
             session_requests_per_sec: 20,
             session_burst: 60,
         }
@@ -450,6 +455,17 @@ mod tests {
     fn a_zero_limit_is_refused() {
         let err = load("[limits]\nmax_depth = 0\n", &[]).unwrap_err();
         assert!(err.to_string().contains("limits.max_depth"), "{err}");
+    }
+
+    #[test]
+    fn the_client_meter_is_on_for_a_second_by_default_and_set_from_file_or_environment() {
+        assert_eq!(load("", &[]).unwrap().limits.client_meter_ms, 1_000);
+        let off = load("[limits]\nclient_meter_ms = 0\n", &[]).unwrap();
+        assert_eq!(off.limits.client_meter_ms, 0);
+        let env = load("", &[("POLYGATE_LIMITS__CLIENT_METER_MS", "250")]).unwrap();
+        assert_eq!(env.limits.client_meter_ms, 250);
+        let typo = load("[limits]\nclient_meter = 5\n", &[]).unwrap_err();
+        assert!(typo.to_string().contains("client_meter"), "{typo}");
     }
 
     #[test]

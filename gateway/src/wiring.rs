@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use hive_router::executor::executors::common::{SubgraphExecutor, SubgraphExecutorBoxedArc};
@@ -24,6 +25,7 @@ use polygate_kit::{
     BackgroundTask, Capabilities, CapabilityId, OpenContext, Opened, Placement, Probe, Viewer,
 };
 
+use crate::admission::client_meter::{self, ClientMeter};
 use crate::admission::{Bucket, Gatekeeper, RateLimits};
 use crate::config::Config;
 use crate::probe::RemoteSubgraphProbe;
@@ -191,6 +193,10 @@ pub fn gateway_state(
             per_client: Bucket::new(limits.client_requests_per_sec, limits.client_burst),
             per_session: Bucket::new(limits.session_requests_per_sec, limits.session_burst),
         },
+        client_meter: ClientMeter::new(
+            Duration::from_millis(limits.client_meter_ms),
+            client_meter::MAX_ENTRIES,
+        ),
     };
     let cache = config.cache.enabled.then(|| {
         let clock = Arc::new(crate::plugins::cache::clock::MonotonicClock::default());
@@ -240,6 +246,7 @@ impl RateLimiter for NoSignIn {
         _key: &str,
         capacity: u32,
         _per_sec: f64,
+        _cost: u32,
     ) -> Result<RateVerdict, SessionStoreUnavailable> {
         Ok(RateVerdict {
             allowed: true,

@@ -5,16 +5,25 @@
 //! the token: one round trip, and usually none, because the verifier the gateway wires answers
 //! from a short-lived validation cache (`polygate_session::validation_cache`) that bills the session's bucket late but in full.
 //! Anonymous requests, and requests whose token does not check out (guessing, expired sessions),
-//! are metered by client address. Sessions, not addresses, meter signed-in users because many
-//! users share one address (offices, mobile carriers' NAT) while a session is one user; sign-in
-//! attempts themselves are anonymous, so they are metered per address. A store that cannot
-//! answer lets the request through anonymously (logged): failing closed would turn a
-//! session-store outage into a whole-API outage.
+//! are metered by client address, and usually without a round trip either: the gateway keeps a
+//! copy of each address's bucket for `limits.client_meter_ms` after the store answered for it
+//! ([`client_meter`]) and bills the store late but in full. Sessions, not addresses, meter
+//! signed-in users because many users share one address (offices, mobile carriers' NAT) while a
+//! session is one user; sign-in attempts themselves are anonymous, so they are metered per
+//! address. A store that cannot answer lets the request through anonymously (logged): failing
+//! closed would turn a session-store outage into a whole-API outage.
 
+pub mod client_meter;
+
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use polygate_kit::Viewer;
 use polygate_kit::auth::{RateLimiter, RateVerdict, TokenVerifier};
+use polygate_kit::local_bucket::BucketShape;
+
+use client_meter::ClientMeter;
 
 /// One token bucket: `burst` requests at once, refilled at `per_sec`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +39,13 @@ impl Bucket {
             burst,
             per_sec: f64::from(per_sec),
         })
+    }
+
+    fn shape(self) -> BucketShape {
+        BucketShape {
+            capacity: self.burst,
+            per_sec: self.per_sec,
+        }
     }
 }
 
@@ -52,35 +68,49 @@ pub struct Gatekeeper {
     pub verifier: Arc<dyn TokenVerifier>,
     pub limiter: Arc<dyn RateLimiter>,
     pub limits: RateLimits,
+    /// This gateway's copies of client addresses' buckets (`limits.client_meter_ms`).
+    pub client_meter: ClientMeter,
 }
 
 impl Gatekeeper {
-    pub async fn admit(&self, token: Option<String>, client_ip: Option<String>) -> Admission {
+    /// The admission of one request; may ask the session store (run it on the stores' runtime).
+    pub async fn admit(&self, token: Option<String>, client_ip: Option<IpAddr>) -> Admission {
         // A token that does not check out is metered like any anonymous request.
         if let Some(token) = token
             && let Some((viewer, verdict)) = self.verify(&token).await
         {
             return signed_in(viewer, verdict);
         }
-        let client_key = client_ip.map(|ip| format!("client:{ip}"));
-        match self
-            .take(client_key.as_deref(), self.limits.per_client)
-            .await
-        {
-            Some(retry_after_ms) => Admission::Limited {
-                scope: "client",
-                retry_after_ms,
-            },
-            None => Admission::Admitted(None),
+        let (Some(ip), Some(bucket)) = (client_ip, self.limits.per_client) else {
+            return Admission::Admitted(None);
+        };
+        let metered = self
+            .client_meter
+            .admit(ip, bucket.shape(), &*self.limiter, Instant::now());
+        match metered.await {
+            Ok(verdict) => anonymous(verdict),
+            Err(e) => {
+                tracing::warn!(error = %e, %ip, "rate limiter unavailable; letting the request through");
+                Admission::Admitted(None)
+            }
         }
     }
 
     /// [`admit`](Self::admit) when it needs no store call and no waiting: a signed-in request
-    /// whose verdict the validation cache holds. `None` means "call `admit`". A caller on
-    /// another runtime than the stores' (the auth plugin on an HTTP worker) can answer most
-    /// signed-in requests in place and hand only the rest over.
-    pub fn admit_now(&self, token: Option<&str>) -> Option<Admission> {
-        let token = token?;
+    /// whose verdict the validation cache holds, an anonymous one whose address's bucket the
+    /// client meter holds (or that no limit applies to). `None` means "call `admit`". A caller
+    /// on another runtime than the stores' (the auth plugin on an HTTP worker) can answer most
+    /// requests in place and hand only the rest over.
+    pub fn admit_now(&self, token: Option<&str>, client_ip: Option<IpAddr>) -> Option<Admission> {
+        let Some(token) = token else {
+            let (Some(ip), Some(bucket)) = (client_ip, self.limits.per_client) else {
+                return Some(Admission::Admitted(None));
+            };
+            let verdict = self
+                .client_meter
+                .admit_now(ip, bucket.shape(), Instant::now())?;
+            return Some(anonymous(verdict));
+        };
         let (viewer, verdict) = match self.limits.per_session {
             Some(b) => {
                 let (viewer, verdict) = self
@@ -112,20 +142,16 @@ impl Gatekeeper {
             None
         })
     }
+}
 
-    /// `Some(retry_after_ms)` when `key`'s bucket is empty.
-    async fn take(&self, key: Option<&str>, bucket: Option<Bucket>) -> Option<u64> {
-        let (Some(key), Some(bucket)) = (key, bucket) else {
-            return None;
-        };
-        match self.limiter.take(key, bucket.burst, bucket.per_sec).await {
-            Ok(verdict) if !verdict.allowed => Some(verdict.retry_after_ms.max(1)),
-            Ok(_) => None,
-            Err(e) => {
-                tracing::warn!(error = %e, key, "rate limiter unavailable; letting the request through");
-                None
-            }
-        }
+/// An anonymous request's admission: limited when its address's bucket said so.
+fn anonymous(verdict: RateVerdict) -> Admission {
+    if verdict.allowed {
+        return Admission::Admitted(None);
+    }
+    Admission::Limited {
+        scope: "client",
+        retry_after_ms: verdict.retry_after_ms.max(1),
     }
 }
 
@@ -146,15 +172,26 @@ fn signed_in(viewer: Viewer, verdict: Option<RateVerdict>) -> Admission {
 mod tests {
     use super::*;
     use polygate_session::{SessionAuth, SessionPolicy, store::MemoryStore};
+    use std::time::Duration;
 
+    /// Without the client meter: every anonymous request asks the store.
     fn gatekeeper(limits: RateLimits) -> (Gatekeeper, SessionAuth) {
+        metered_gatekeeper(limits, Duration::ZERO)
+    }
+
+    fn metered_gatekeeper(limits: RateLimits, client_meter: Duration) -> (Gatekeeper, SessionAuth) {
         let auth = SessionAuth(Arc::new(MemoryStore::new(SessionPolicy::default())));
         let keeper = Gatekeeper {
             verifier: Arc::new(auth.clone()),
             limiter: Arc::new(auth.clone()),
             limits,
+            client_meter: ClientMeter::new(client_meter, client_meter::MAX_ENTRIES),
         };
         (keeper, auth)
+    }
+
+    fn ip(address: &str) -> Option<IpAddr> {
+        Some(address.parse().unwrap())
     }
 
     #[test]
@@ -176,18 +213,75 @@ mod tests {
             per_client: Bucket::new(1, 3),
             per_session: None,
         };
-        let (keeper, _) = gatekeeper(limits);
-        for _ in 0..3 {
-            let admitted = keeper.admit(None, Some("10.0.0.1".into())).await;
-            assert!(matches!(admitted, Admission::Admitted(None)));
+        for meter in [Duration::ZERO, Duration::from_secs(10)] {
+            let (keeper, _) = metered_gatekeeper(limits, meter);
+            for _ in 0..3 {
+                let admitted = keeper.admit(None, ip("10.0.0.1")).await;
+                assert!(matches!(admitted, Admission::Admitted(None)));
+            }
+            let limited = keeper.admit(None, ip("10.0.0.1")).await;
+            assert!(matches!(
+                limited,
+                Admission::Limited { scope: "client", retry_after_ms } if retry_after_ms > 0
+            ));
+            let other = keeper.admit(None, ip("10.0.0.2")).await;
+            assert!(matches!(other, Admission::Admitted(None)));
         }
-        let limited = keeper.admit(None, Some("10.0.0.1".into())).await;
+    }
+
+    #[tokio::test]
+    async fn admit_now_answers_anonymous_requests_from_the_client_meter() {
+        let limits = RateLimits {
+            per_client: Bucket::new(1, 3),
+            per_session: None,
+        };
+        let (keeper, _) = metered_gatekeeper(limits, Duration::from_secs(10));
+        let client = ip("10.0.0.1");
+        assert!(
+            keeper.admit_now(None, client).is_none(),
+            "nothing metered yet"
+        );
+        let first = keeper.admit(None, client).await;
+        assert!(matches!(first, Admission::Admitted(None)));
+        for _ in 0..2 {
+            let now = keeper.admit_now(None, client);
+            assert!(matches!(now, Some(Admission::Admitted(None))));
+        }
+        assert!(
+            keeper.admit_now(None, client).is_none(),
+            "the local copy is spent: the store decides"
+        );
+        let refused = keeper.admit(None, client).await;
         assert!(matches!(
-            limited,
-            Admission::Limited { scope: "client", retry_after_ms } if retry_after_ms > 0
+            refused,
+            Admission::Limited {
+                scope: "client",
+                ..
+            }
         ));
-        let other = keeper.admit(None, Some("10.0.0.2".into())).await;
-        assert!(matches!(other, Admission::Admitted(None)));
+        let held = keeper.admit_now(None, client);
+        assert!(
+            matches!(
+                held,
+                Some(Admission::Limited {
+                    scope: "client",
+                    ..
+                })
+            ),
+            "held off here until retry_after"
+        );
+
+        let (unmetered, _) = gatekeeper(limits);
+        unmetered.admit(None, client).await;
+        assert!(unmetered.admit_now(None, client).is_none(), "meter off");
+        let (unlimited, _) = metered_gatekeeper(RateLimits::default(), Duration::ZERO);
+        let free = unlimited.admit_now(None, client);
+        assert!(matches!(free, Some(Admission::Admitted(None))), "no limit");
+        let nameless = keeper.admit_now(None, None);
+        assert!(
+            matches!(nameless, Some(Admission::Admitted(None))),
+            "no address"
+        );
     }
 
     /// The gatekeeper as `wiring` builds it with the validation cache on.
@@ -195,7 +289,6 @@ mod tests {
         use polygate_session::validation_cache::{
             CachingVerifier, EvictingStore, MAX_ENTRIES, ValidationCache,
         };
-        use std::time::Duration;
         let cache = Arc::new(ValidationCache::new(Duration::from_secs(1), MAX_ENTRIES));
         let store = Arc::new(MemoryStore::new(SessionPolicy::default()));
         let auth = SessionAuth(Arc::new(EvictingStore::new(store, cache.clone())));
@@ -203,6 +296,7 @@ mod tests {
             verifier: Arc::new(CachingVerifier::new(Arc::new(auth.clone()), cache)),
             limiter: Arc::new(auth.clone()),
             limits,
+            client_meter: ClientMeter::new(Duration::from_secs(1), client_meter::MAX_ENTRIES),
         };
         (keeper, auth)
     }
@@ -221,11 +315,11 @@ mod tests {
     async fn session_is_limited_after_its_burst(keeper: Gatekeeper, auth: SessionAuth) {
         use polygate_kit::auth::SessionIssuer;
         let token = auth.issue("u1", false).await.unwrap().token;
-        for ip in ["10.0.0.1", "10.0.0.2"] {
-            let admitted = keeper.admit(Some(token.clone()), Some(ip.into())).await;
+        for address in ["10.0.0.1", "10.0.0.2"] {
+            let admitted = keeper.admit(Some(token.clone()), ip(address)).await;
             assert!(matches!(admitted, Admission::Admitted(Some(ref v)) if v.user_id == "u1"));
         }
-        let limited = keeper.admit(Some(token), Some("10.0.0.3".into())).await;
+        let limited = keeper.admit(Some(token), ip("10.0.0.3")).await;
         assert!(matches!(
             limited,
             Admission::Limited {
@@ -245,18 +339,14 @@ mod tests {
         let (keeper, auth) = cached_gatekeeper(limits);
         let token = auth.issue("u1", false).await.unwrap().token;
         assert!(
-            keeper.admit_now(Some(&token)).is_none(),
+            keeper.admit_now(Some(&token), None).is_none(),
             "nothing cached yet"
-        );
-        assert!(
-            keeper.admit_now(None).is_none(),
-            "anonymous requests need the store"
         );
         let first = keeper.admit(Some(token.clone()), None).await;
         assert!(matches!(first, Admission::Admitted(Some(_))));
-        let second = keeper.admit_now(Some(&token));
+        let second = keeper.admit_now(Some(&token), None);
         assert!(matches!(second, Some(Admission::Admitted(Some(_)))));
-        let third = keeper.admit_now(Some(&token));
+        let third = keeper.admit_now(Some(&token), None);
         assert!(matches!(
             third,
             Some(Admission::Limited {
@@ -268,7 +358,7 @@ mod tests {
         let (uncached, auth) = gatekeeper(limits);
         let token = auth.issue("u2", false).await.unwrap().token;
         uncached.admit(Some(token.clone()), None).await;
-        assert!(uncached.admit_now(Some(&token)).is_none());
+        assert!(uncached.admit_now(Some(&token), None).is_none());
     }
 
     #[tokio::test]
@@ -298,22 +388,16 @@ mod tests {
         for user in ["u1", "u2", "u3"] {
             let token = auth.issue(user, false).await.unwrap().token;
             for _ in 0..3 {
-                let admitted = keeper
-                    .admit(Some(token.clone()), Some("10.0.0.9".into()))
-                    .await;
+                let admitted = keeper.admit(Some(token.clone()), ip("10.0.0.9")).await;
                 assert!(matches!(admitted, Admission::Admitted(Some(_))));
             }
         }
-        let guessed = keeper
-            .admit(Some("u1.0.bad".into()), Some("10.0.0.9".into()))
-            .await;
+        let guessed = keeper.admit(Some("u1.0.bad".into()), ip("10.0.0.9")).await;
         assert!(
             matches!(guessed, Admission::Admitted(None)),
             "first anonymous request"
         );
-        let again = keeper
-            .admit(Some("u1.0.bad".into()), Some("10.0.0.9".into()))
-            .await;
+        let again = keeper.admit(Some("u1.0.bad".into()), ip("10.0.0.9")).await;
         assert!(
             matches!(
                 again,

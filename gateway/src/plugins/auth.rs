@@ -77,12 +77,13 @@ pub async fn admit(
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
     );
-    // A cached verdict answers in place; only a store call crosses to the stores' runtime.
-    let admission = match state.gatekeeper.admit_now(token) {
+    // A cached verdict or a client address's metered bucket answers in place; only a store call
+    // crosses to the stores' runtime.
+    let client_ip = request.peer_addr().map(|a| a.ip());
+    let admission = match state.gatekeeper.admit_now(token, client_ip) {
         Some(admission) => Ok(admission),
         None => {
             let token = token.map(str::to_owned);
-            let client_ip = request.peer_addr().map(|a| a.ip().to_string());
             let gatekeeper = state.gatekeeper.clone();
             state
                 .runtime

@@ -153,12 +153,19 @@ pub struct RateVerdict {
 /// instance sees the same count (the session store; implemented by the session subgraph).
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
-    /// Takes one token from `key`'s bucket of `capacity` tokens refilled at `per_sec`.
+    /// Takes `cost` tokens from `key`'s bucket of `capacity` tokens refilled at `per_sec`.
+    ///
+    /// `cost` is 1 for the request at hand plus the requests a gateway admitted from its local
+    /// copy of the bucket since its last call for this key, with exactly the semantics of
+    /// [`TokenVerifier::verify_metered`]: when the bucket holds `cost` tokens they are taken;
+    /// otherwise the request at hand is refused and `cost - 1` tokens are taken anyway, into
+    /// debt no deeper than `-capacity`. With `cost` 1 that is the plain token bucket.
     async fn take(
         &self,
         key: &str,
         capacity: u32,
         per_sec: f64,
+        cost: u32,
     ) -> Result<RateVerdict, SessionStoreUnavailable>;
 }
 

@@ -11,6 +11,7 @@ pub mod capabilities;
 pub mod config;
 pub mod error;
 pub mod feeds;
+pub mod local_bucket;
 pub mod metrics;
 pub mod probe;
 pub mod redis;

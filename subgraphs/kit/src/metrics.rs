@@ -63,6 +63,46 @@ pub fn record_cache_lookups(cache: &str, hits: u64, misses: u64, errors: u64) {
     }
 }
 
+/// The look-up counters of one cache, resolved once so a hot path only bumps atomics
+/// (`hit`: answered in place; `miss`: the store was asked; `error`: the store could not answer).
+pub struct CacheLookups {
+    hit: prometheus::IntCounter,
+    miss: prometheus::IntCounter,
+    error: prometheus::IntCounter,
+    ratio: prometheus::Gauge,
+}
+
+impl CacheLookups {
+    pub fn new(cache: &str) -> Self {
+        let counter = |result: &str| CACHE_LOOKUPS.with_label_values(&[cache, result]);
+        CacheLookups {
+            hit: counter("hit"),
+            miss: counter("miss"),
+            error: counter("error"),
+            ratio: CACHE_HIT_RATIO.with_label_values(&[cache]),
+        }
+    }
+
+    pub fn hit(&self) {
+        self.count(&self.hit);
+    }
+
+    pub fn miss(&self) {
+        self.count(&self.miss);
+    }
+
+    pub fn error(&self) {
+        self.count(&self.error);
+    }
+
+    fn count(&self, counter: &prometheus::IntCounter) {
+        counter.inc();
+        let (hit, miss, error) = (self.hit.get(), self.miss.get(), self.error.get());
+        self.ratio
+            .set(hit as f64 / (hit + miss + error).max(1) as f64);
+    }
+}
+
 /// Times one store call and records it when finished.
 pub struct StoreCallTimer {
     labels: [&'static str; 3],

@@ -90,10 +90,11 @@ impl RateLimiter for SessionAuth {
         key: &str,
         capacity: u32,
         per_sec: f64,
+        cost: u32,
     ) -> Result<RateVerdict, SessionStoreUnavailable> {
         let decision = self
             .0
-            .rate_limit(key, capacity, per_sec)
+            .rate_limit(key, capacity, per_sec, cost)
             .await
             .map_err(unavailable)?;
         Ok(verdict_of(decision))

@@ -9,6 +9,7 @@
 //! Between refreshes a local copy of the session's bucket, seeded with the tokens the store says
 //! are left, holds the session to its burst and rate, so one gateway cannot let a burst through
 //! in the gap; a refresh the store refuses leaves the local copy empty until its `retry_after`.
+//! That copy is the kit's [`LocalBucket`], shared with the gateway's client meter.
 //!
 //! Revocations that pass through this process evict at once ([`EvictingStore`] wraps the session
 //! store the gateway wires); a revocation elsewhere (another gateway, the session or commerce
@@ -32,7 +33,8 @@ use crate::store::{RateDecision, Session, StoreError, parse_session_id, parse_to
 use async_trait::async_trait;
 use polygate_kit::Viewer;
 use polygate_kit::auth::{RateVerdict, SessionStoreUnavailable, TokenVerifier};
-use prometheus::{Gauge, IntCounter};
+use polygate_kit::local_bucket::{BucketShape, LocalBucket};
+use polygate_kit::metrics::CacheLookups;
 
 /// Most sessions one gateway keeps verdicts for; beyond it new sessions go to the store each
 /// time (as with the cache off) until entries fall out.
@@ -67,23 +69,6 @@ struct Entry {
     bucket: Option<LocalBucket>,
 }
 
-/// A session bucket's shape: `capacity` tokens, refilled at `per_sec`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Meter {
-    capacity: u32,
-    per_sec: f64,
-}
-
-/// This gateway's copy of a session's bucket between two refreshes.
-struct LocalBucket {
-    meter: Meter,
-    /// May be below zero after a refused refresh: the wait the store asked for.
-    tokens: f64,
-    refilled: Instant,
-    /// Tokens taken here since the last refresh; the next refresh bills them to the store.
-    unbilled: u32,
-}
-
 /// What the cache answers for one presented token.
 enum Lookup<V> {
     /// Trusted: the viewer, and the local bucket's verdict when metered.
@@ -109,46 +94,6 @@ impl<'t> Presented<'t> {
             session_id: &token[..session_len],
             secret_hash: secret_hash(parts.secret),
         })
-    }
-}
-
-impl LocalBucket {
-    /// The bucket as the store left it: `remaining` tokens, or empty until `retry_after`.
-    fn seeded(meter: Meter, verdict: &RateVerdict, now: Instant) -> Self {
-        let tokens = if verdict.allowed {
-            f64::from(verdict.remaining)
-        } else {
-            1.0 - verdict.retry_after_ms as f64 * meter.per_sec / 1000.0
-        };
-        LocalBucket {
-            meter,
-            tokens,
-            refilled: now,
-            unbilled: 0,
-        }
-    }
-
-    fn take(&mut self, cost: u32, now: Instant) -> RateVerdict {
-        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
-        self.tokens =
-            (self.tokens + elapsed * self.meter.per_sec).min(f64::from(self.meter.capacity));
-        self.refilled = now;
-        let cost_tokens = f64::from(cost);
-        if self.tokens >= cost_tokens {
-            self.tokens -= cost_tokens;
-            self.unbilled = self.unbilled.saturating_add(cost);
-            return RateVerdict {
-                allowed: true,
-                retry_after_ms: 0,
-                remaining: self.tokens.floor() as u32,
-            };
-        }
-        let wait_ms = (cost_tokens - self.tokens) * 1000.0 / self.meter.per_sec;
-        RateVerdict {
-            allowed: false,
-            retry_after_ms: (wait_ms.ceil() as u64).max(1),
-            remaining: 0,
-        }
     }
 }
 
@@ -225,7 +170,7 @@ impl ValidationCache {
             .get_mut(presented.session_id)
             .filter(|e| e.secret_hash == presented.secret_hash)
             .and_then(|e| e.bucket.as_mut())
-            .map_or(0, |b| std::mem::take(&mut b.unbilled));
+            .map_or(0, LocalBucket::take_unbilled);
         Lookup::Ask {
             unbilled,
             evictions,
@@ -265,12 +210,10 @@ impl ValidationCache {
         let refresh_at = now + self.ttl;
         if let Some(entry) = shard.entries.get_mut(presented.session_id) {
             // Another refresh landed first and requests were admitted from it: keep billing them.
-            let carried = entry.bucket.as_ref().map_or(0, |b| b.unbilled);
-            entry.bucket = bucket.map(|mut b| {
-                b.unbilled = carried;
-                b.tokens -= f64::from(carried);
-                b
-            });
+            entry.bucket = match (bucket, &entry.bucket) {
+                (Some(fresh), Some(previous)) => Some(fresh.carrying(previous)),
+                (fresh, _) => fresh,
+            };
             entry.secret_hash.clone_from(&presented.secret_hash);
             entry.viewer.clone_from(viewer);
             entry.refresh_at = refresh_at;
@@ -314,7 +257,7 @@ impl ValidationCache {
             .filter(|e| e.secret_hash == presented.secret_hash)
             .and_then(|e| e.bucket.as_mut())
         {
-            b.unbilled = b.unbilled.saturating_add(unbilled);
+            b.rebill(unbilled);
         }
     }
 
@@ -343,33 +286,7 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
 }
 
 /// Look-up counters of this cache, resolved once: the hot path only bumps atomics.
-struct Lookups {
-    hit: IntCounter,
-    miss: IntCounter,
-    error: IntCounter,
-    ratio: Gauge,
-}
-
-static LOOKUPS: LazyLock<Lookups> = LazyLock::new(|| {
-    let counter = |result: &str| {
-        polygate_kit::metrics::CACHE_LOOKUPS.with_label_values(&[CACHE_NAME, result])
-    };
-    Lookups {
-        hit: counter("hit"),
-        miss: counter("miss"),
-        error: counter("error"),
-        ratio: polygate_kit::metrics::CACHE_HIT_RATIO.with_label_values(&[CACHE_NAME]),
-    }
-});
-
-impl Lookups {
-    fn count(&self, counter: &IntCounter) {
-        counter.inc();
-        let (hit, miss, error) = (self.hit.get(), self.miss.get(), self.error.get());
-        self.ratio
-            .set(hit as f64 / (hit + miss + error).max(1) as f64);
-    }
-}
+static LOOKUPS: LazyLock<CacheLookups> = LazyLock::new(|| CacheLookups::new(CACHE_NAME));
 
 /// A [`TokenVerifier`] that answers from a [`ValidationCache`] while a verdict is fresh and asks
 /// `inner` (the session store) otherwise.
@@ -389,7 +306,7 @@ impl TokenVerifier for CachingVerifier {
     fn verify_now(&self, token: &str) -> Option<Viewer> {
         let presented = Presented::parse(token)?;
         let (viewer, ()) = self.cache.peek(&presented, Instant::now(), |_| Some(()))?;
-        LOOKUPS.count(&LOOKUPS.hit);
+        LOOKUPS.hit();
         Some(viewer)
     }
 
@@ -401,13 +318,13 @@ impl TokenVerifier for CachingVerifier {
         cost: u32,
     ) -> Option<(Viewer, RateVerdict)> {
         let presented = Presented::parse(token)?;
-        let meter = Meter { capacity, per_sec };
+        let meter = BucketShape { capacity, per_sec };
         let now = Instant::now();
         let found = self.cache.peek(&presented, now, |entry| {
-            let bucket = entry.bucket.as_mut().filter(|b| b.meter == meter)?;
+            let bucket = entry.bucket.as_mut().filter(|b| b.shape() == meter)?;
             Some(bucket.take(cost, now))
         })?;
-        LOOKUPS.count(&LOOKUPS.hit);
+        LOOKUPS.hit();
         Some(found)
     }
 
@@ -417,25 +334,25 @@ impl TokenVerifier for CachingVerifier {
         };
         let evictions = match self.cache.lookup(&presented, Instant::now(), |_| Some(())) {
             Lookup::Fresh(viewer, ()) => {
-                LOOKUPS.count(&LOOKUPS.hit);
+                LOOKUPS.hit();
                 return Ok(Some(viewer));
             }
             Lookup::Ask { evictions, .. } => evictions,
         };
         match self.inner.verify(token).await {
             Ok(Some(viewer)) => {
-                LOOKUPS.count(&LOOKUPS.miss);
+                LOOKUPS.miss();
                 let now = Instant::now();
                 self.cache.fill(&presented, &viewer, None, evictions, now);
                 Ok(Some(viewer))
             }
             Ok(None) => {
-                LOOKUPS.count(&LOOKUPS.miss);
+                LOOKUPS.miss();
                 self.cache.forget(&presented);
                 Ok(None)
             }
             Err(e) => {
-                LOOKUPS.count(&LOOKUPS.error);
+                LOOKUPS.error();
                 Err(e)
             }
         }
@@ -451,15 +368,15 @@ impl TokenVerifier for CachingVerifier {
         let Some(presented) = Presented::parse(token) else {
             return Ok(None);
         };
-        let meter = Meter { capacity, per_sec };
+        let meter = BucketShape { capacity, per_sec };
         let now = Instant::now();
         let looked_up = self.cache.lookup(&presented, now, |entry| {
-            let bucket = entry.bucket.as_mut().filter(|b| b.meter == meter)?;
+            let bucket = entry.bucket.as_mut().filter(|b| b.shape() == meter)?;
             Some(bucket.take(cost, now))
         });
         let (unbilled, evictions) = match looked_up {
             Lookup::Fresh(viewer, verdict) => {
-                LOOKUPS.count(&LOOKUPS.hit);
+                LOOKUPS.hit();
                 return Ok(Some((viewer, verdict)));
             }
             Lookup::Ask {
@@ -474,7 +391,7 @@ impl TokenVerifier for CachingVerifier {
             .await
         {
             Ok(Some((viewer, verdict))) => {
-                LOOKUPS.count(&LOOKUPS.miss);
+                LOOKUPS.miss();
                 let now = Instant::now();
                 let bucket = LocalBucket::seeded(meter, &verdict, now);
                 self.cache
@@ -482,12 +399,12 @@ impl TokenVerifier for CachingVerifier {
                 Ok(Some((viewer, verdict)))
             }
             Ok(None) => {
-                LOOKUPS.count(&LOOKUPS.miss);
+                LOOKUPS.miss();
                 self.cache.forget(&presented);
                 Ok(None)
             }
             Err(e) => {
-                LOOKUPS.count(&LOOKUPS.error);
+                LOOKUPS.error();
                 self.cache.rebill(&presented, unbilled);
                 Err(e)
             }
@@ -580,8 +497,11 @@ impl SessionStore for EvictingStore {
         key: &str,
         capacity: u32,
         refill_per_sec: f64,
+        cost: u32,
     ) -> Result<RateDecision, StoreError> {
-        self.inner.rate_limit(key, capacity, refill_per_sec).await
+        self.inner
+            .rate_limit(key, capacity, refill_per_sec, cost)
+            .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

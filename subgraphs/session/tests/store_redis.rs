@@ -54,7 +54,7 @@ async fn keys_are_versioned_share_a_hash_tag_per_user_and_expire() {
         .set_attribute(&session.id, "cart", "c_1")
         .await
         .unwrap();
-    store.rate_limit("ip:192.0.2.7", 5, 1.0).await.unwrap();
+    store.rate_limit("ip:192.0.2.7", 5, 1.0, 1).await.unwrap();
     let (_, sid) = session.id.rsplit_once('.').unwrap();
     let session_key = format!("{prefix}:{{u:u.k}}:s:{sid}");
     let index_key = format!("{prefix}:{{u:u.k}}:idx");

@@ -455,21 +455,21 @@ pub async fn attributes_are_bounded(make: &MakeStore) {
 pub async fn rate_limit_is_a_token_bucket(make: &MakeStore) {
     let store = make(SessionPolicy::default()).await;
     for _ in 0..3 {
-        let decision = store.rate_limit("ip:192.0.2.1", 3, 1.0).await.unwrap();
+        let decision = store.rate_limit("ip:192.0.2.1", 3, 1.0, 1).await.unwrap();
         assert!(decision.allowed);
         assert_eq!(decision.retry_after_ms, 0);
     }
-    let denied = store.rate_limit("ip:192.0.2.1", 3, 1.0).await.unwrap();
+    let denied = store.rate_limit("ip:192.0.2.1", 3, 1.0, 1).await.unwrap();
     assert!(!denied.allowed);
     assert!(
         (900..=1_000).contains(&denied.retry_after_ms),
         "one token per second: {denied:?}"
     );
-    let other = store.rate_limit("ip:2001:db8::1", 3, 1.0).await.unwrap();
+    let other = store.rate_limit("ip:2001:db8::1", 3, 1.0, 1).await.unwrap();
     assert!(other.allowed, "another key has its own bucket");
 
     for (key, capacity, refill) in [("", 1, 1.0), ("a{b}", 1, 1.0), ("k", 0, 1.0), ("k", 1, 0.0)] {
-        let result = store.rate_limit(key, capacity, refill).await;
+        let result = store.rate_limit(key, capacity, refill, 1).await;
         assert!(
             matches!(result, Err(StoreError::InvalidInput(_))),
             "{key:?}"
@@ -480,15 +480,15 @@ pub async fn rate_limit_is_a_token_bucket(make: &MakeStore) {
 pub async fn rate_limit_refills_over_time(make: &MakeStore) {
     let store = make(SessionPolicy::default()).await;
     let key = "session:u_rl.0";
-    assert!(store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
-    assert!(store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
-    let denied = store.rate_limit(key, 2, 20.0).await.unwrap();
+    assert!(store.rate_limit(key, 2, 20.0, 1).await.unwrap().allowed);
+    assert!(store.rate_limit(key, 2, 20.0, 1).await.unwrap().allowed);
+    let denied = store.rate_limit(key, 2, 20.0, 1).await.unwrap();
     assert!(!denied.allowed);
     assert!((1..=50).contains(&denied.retry_after_ms), "{denied:?}");
     sleep_ms(250).await; // 5 tokens' worth, capped at the capacity of 2
-    assert!(store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
-    assert!(store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
-    assert!(!store.rate_limit(key, 2, 20.0).await.unwrap().allowed);
+    assert!(store.rate_limit(key, 2, 20.0, 1).await.unwrap().allowed);
+    assert!(store.rate_limit(key, 2, 20.0, 1).await.unwrap().allowed);
+    assert!(!store.rate_limit(key, 2, 20.0, 1).await.unwrap().allowed);
 }
 
 pub async fn validate_metered_validates_touches_and_meters_each_session(make: &MakeStore) {
@@ -603,6 +603,44 @@ pub async fn validate_metered_takes_cost_tokens(make: &MakeStore) {
     assert!(matches!(zero, Err(StoreError::InvalidInput(_))), "{zero:?}");
 }
 
+/// A plain bucket call of cost n takes n tokens (a gateway bills the requests it admitted from
+/// its local copy of a client address's bucket), with the arithmetic of
+/// [`validate_metered_takes_cost_tokens`]: one the bucket cannot cover is refused but still
+/// charges the n - 1 earlier requests, into debt no deeper than the capacity.
+pub async fn rate_limit_takes_cost_tokens(make: &MakeStore) {
+    let store = make(SessionPolicy::default()).await;
+    let take = |key: &'static str, capacity, cost| store.rate_limit(key, capacity, 1.0, cost);
+    let three = take("client:192.0.2.10", 5, 3).await.unwrap();
+    assert!(three.allowed);
+    assert_eq!(three.remaining, 2, "5 - 3: {three:?}");
+    let two = take("client:192.0.2.10", 5, 2).await.unwrap();
+    assert!(two.allowed);
+    assert_eq!(two.remaining, 0, "{two:?}");
+    let empty = take("client:192.0.2.10", 5, 1).await.unwrap();
+    assert!(!empty.allowed);
+    assert_eq!(empty.remaining, 0);
+    assert!((900..=1_000).contains(&empty.retry_after_ms), "{empty:?}");
+
+    // 2 tokens, cost 5: refused, and the 4 earlier requests leave the bucket at -2, so the next
+    // token is 3 s away.
+    let refused = take("client:192.0.2.11", 2, 5).await.unwrap();
+    assert!(!refused.allowed);
+    assert!(
+        (2_900..=3_000).contains(&refused.retry_after_ms),
+        "{refused:?}"
+    );
+    let still = take("client:192.0.2.11", 2, 1).await.unwrap();
+    assert!(!still.allowed, "a refusal takes nothing: {still:?}");
+    assert!((2_800..=3_000).contains(&still.retry_after_ms), "{still:?}");
+    let capped = take("client:192.0.2.12", 2, 1_000).await.unwrap();
+    assert!(
+        (2_900..=3_000).contains(&capped.retry_after_ms),
+        "debt stops at -capacity: {capped:?}"
+    );
+    let zero = take("client:192.0.2.12", 2, 0).await;
+    assert!(matches!(zero, Err(StoreError::InvalidInput(_))), "{zero:?}");
+}
+
 /// Creates a session with an attribute and returns its clear token, for
 /// [`assert_token_not_stored`].
 pub async fn create_for_dump(store: &dyn SessionStore) -> String {
@@ -654,6 +692,7 @@ macro_rules! session_store_conformance {
             rate_limit_refills_over_time,
             validate_metered_validates_touches_and_meters_each_session,
             validate_metered_takes_cost_tokens,
+            rate_limit_takes_cost_tokens,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -464,10 +464,12 @@ impl SessionStore for MemoryStore {
         key: &str,
         capacity: u32,
         refill_per_sec: f64,
+        cost: u32,
     ) -> Result<RateDecision, StoreError> {
         check_rate_limit(key, capacity, refill_per_sec)?;
+        check_cost(cost)?;
         let timer = StoreCallTimer::start(SUBGRAPH, ENGINE, "rate_limit");
-        timer.finish(Ok(self.rate_limit_now(key, capacity, refill_per_sec, 1)))
+        timer.finish(Ok(self.rate_limit_now(key, capacity, refill_per_sec, cost)))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -504,12 +506,12 @@ mod tests {
     async fn the_sweep_forgets_buckets_that_are_full_again() {
         let store = MemoryStore::new(SessionPolicy::default());
         for i in 0..10 {
-            let decision = store.rate_limit(&format!("ip:{i}"), 2, 100.0).await;
+            let decision = store.rate_limit(&format!("ip:{i}"), 2, 100.0, 1).await;
             assert!(decision.unwrap().allowed);
         }
         assert_eq!(store.stored_buckets(), 10);
         tokio::time::sleep(Duration::from_millis(40)).await; // one token back after 10 ms
-        store.rate_limit("ip:new", 2, 100.0).await.unwrap();
+        store.rate_limit("ip:new", 2, 100.0, 1).await.unwrap();
         assert_eq!(store.stored_buckets(), 1);
     }
 }

@@ -193,13 +193,18 @@ pub trait SessionStore: Send + Sync {
     async fn remove_attribute(&self, session_id: &str, name: &str) -> Result<bool, StoreError>;
     /// The attributes of a live session; empty for an unknown or dead one.
     async fn attributes(&self, session_id: &str) -> Result<HashMap<String, String>, StoreError>;
-    /// Takes one token from the bucket `key` (at most `capacity` tokens, refilled at
+    /// Takes `cost` tokens from the bucket `key` (at most `capacity` tokens, refilled at
     /// `refill_per_sec`). A bucket nobody uses is forgotten once it would be full again.
+    /// `cost` (>= 1) is the request at hand plus requests a gateway admitted from its local copy
+    /// of the bucket since its last call, with the semantics of
+    /// [`validate_metered`](Self::validate_metered): taken when the bucket holds that many;
+    /// otherwise refused, and `cost - 1` taken anyway, into debt no deeper than `-capacity`.
     async fn rate_limit(
         &self,
         key: &str,
         capacity: u32,
         refill_per_sec: f64,
+        cost: u32,
     ) -> Result<RateDecision, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
     fn engine(&self) -> &'static str;

@@ -588,8 +588,10 @@ impl SessionStore for RedisStore {
         key: &str,
         capacity: u32,
         refill_per_sec: f64,
+        cost: u32,
     ) -> Result<RateDecision, StoreError> {
         check_rate_limit(key, capacity, refill_per_sec)?;
+        check_cost(cost)?;
         let mut conn = self.conn.clone();
         let (allowed, retry_after_ms, remaining): (i64, i64, i64) = self
             .call("rate_limit", async {
@@ -598,6 +600,7 @@ impl SessionStore for RedisStore {
                     .key(self.bucket_key(key))
                     .arg(capacity)
                     .arg(refill_per_sec)
+                    .arg(cost)
                     .invoke_async(&mut conn)
                     .await
             })

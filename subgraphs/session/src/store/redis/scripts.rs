@@ -263,11 +263,12 @@ end
 return out
 "#;
 
-/// KEYS: bucket. ARGV: capacity, refill per second. Returns
+/// KEYS: bucket. ARGV: capacity, refill per second, cost. Returns
 /// `{allowed, retry_after_ms, remaining}`. The bucket expires when it would be full again.
 const RATE_LIMIT: &str = r#"
-local cap, per_ms = tonumber(ARGV[1]), tonumber(ARGV[2]) / 1000
-local allowed, retry, tokens, whole = take_token(KEYS[1], 'tokens', 'ts', cap, per_ms, 1, now_ms())
+local cap, per_ms, cost = tonumber(ARGV[1]), tonumber(ARGV[2]) / 1000, tonumber(ARGV[3])
+local allowed, retry, tokens, whole = take_token(KEYS[1], 'tokens', 'ts', cap, per_ms, cost,
+  now_ms())
 redis.call('PEXPIRE', KEYS[1], int(math.max(1, math.ceil((cap - tokens) / per_ms))))
 return {allowed, retry, whole}
 "#;
