@@ -7,9 +7,11 @@
 //!   POLYGATE_BENCH_REDIS_URL=redis://127.0.0.1:56390 cargo bench -p polygate --bench auth_path
 //! Environment: CONCURRENCY (32), SECONDS (10), SESSIONS (1000), LIMITS (`off` | `on`).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use polygate::admission::client_meter::{self, ClientMeter};
 use polygate::admission::{Admission, Bucket, Gatekeeper, RateLimits};
 use polygate_kit::auth::SessionIssuer;
 use polygate_session::{SessionAuth, SessionPolicy};
@@ -49,6 +51,8 @@ async fn main() -> anyhow::Result<()> {
         verifier: Arc::new(auth.clone()),
         limiter: Arc::new(auth),
         limits,
+        // Signed-in requests only: the client meter never meets them.
+        client_meter: ClientMeter::new(Duration::ZERO, client_meter::MAX_ENTRIES),
     });
     let tokens = Arc::new(tokens);
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -63,7 +67,9 @@ async fn main() -> anyhow::Result<()> {
                 while Instant::now() < deadline {
                     let token = tokens[i % tokens.len()].clone();
                     let started = Instant::now();
-                    let admitted = keeper.admit(Some(token), Some("127.0.0.1".into())).await;
+                    let admitted = keeper
+                        .admit(Some(token), Some(IpAddr::from([127, 0, 0, 1])))
+                        .await;
                     latencies.push(started.elapsed());
                     assert!(
                         matches!(admitted, Admission::Admitted(Some(_))),
