@@ -57,6 +57,12 @@ pub fn finish_key(
             hash.update([0]);
         }
     }
+    hash_scope(&mut hash, scope, viewer);
+    hash.finalize().into()
+}
+
+/// The scope part of every cache key (response, entity, root field): `public`, or the viewer.
+pub fn hash_scope(hash: &mut Sha256, scope: Scope, viewer: Option<&str>) {
     match (scope, viewer) {
         (Scope::Public, _) => hash.update(b"public"),
         (Scope::Private, Some(user)) => {
@@ -65,7 +71,6 @@ pub fn finish_key(
         }
         (Scope::Private, None) => hash.update(b"private-anonymous"),
     }
-    hash.finalize().into()
 }
 
 #[cfg(test)]

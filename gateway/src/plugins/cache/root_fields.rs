@@ -223,14 +223,7 @@ pub fn field_key(
         }
         hash.update([0]);
     }
-    match (scope, viewer) {
-        (Scope::Public, _) => hash.update(b"public"),
-        (Scope::Private, Some(user)) => {
-            hash.update(b"private:");
-            hash.update(user.as_bytes());
-        }
-        (Scope::Private, None) => hash.update(b"private-anonymous"),
-    }
+    super::key::hash_scope(&mut hash, scope, viewer);
     hash.finalize().into()
 }
 
