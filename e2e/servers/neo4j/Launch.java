@@ -19,6 +19,7 @@ import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.QueryExecutionException;
 import org.neo4j.io.ByteUnit;
 
 public class Launch {
@@ -44,9 +45,17 @@ public class Launch {
         // more than a client's call timeout on a busy machine): read-only queries of the shapes
         // the org subgraph uses, on ids that do not exist.
         if (auth) {
-            service.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
-                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-                    Map.of("password", password));
+            try {
+                service.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                        "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                        Map.of("password", password));
+            } catch (QueryExecutionException e) {
+                // A store left by a run that was killed before `stop` (or a restart) already has
+                // this password, and Neo4j refuses to set a password to itself.
+                if (!String.valueOf(e.getMessage()).contains("Old password and new password cannot be the same")) {
+                    throw e;
+                }
+            }
         }
         var db = service.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
         String[] warmUp = {
