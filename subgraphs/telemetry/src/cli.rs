@@ -194,7 +194,8 @@ pub async fn ingest(
 
 /// `bench-queries`: writes, per TSBS query type, `NAME.json` (the GraphQL request) and
 /// `NAME.sql` plus `NAME.vars` (the adapter's SQL for `pgbench -M prepared -f NAME.sql`, with
-/// its parameters as `-D pN=…` lines).
+/// its parameters as `-D pN=…` lines); and the same for each series query's `NAME-points`
+/// variant (`tsbs::points_variants`).
 pub async fn bench_queries(
     args: &StoreArgs,
     out: &Path,
@@ -211,7 +212,12 @@ pub async fn bench_queries(
         .collect();
     anyhow::ensure!(!hosts.is_empty(), "no hosts: run `generate` first");
     std::fs::create_dir_all(out)?;
-    for query in crate::tsbs::queries(store.dialect(), &hosts, until) {
+    let dialect = store.dialect();
+    let set = crate::tsbs::queries(dialect, &hosts, until);
+    for query in set
+        .into_iter()
+        .chain(crate::tsbs::points_variants(dialect, &hosts, until))
+    {
         let mut sql = query.sql.clone();
         // $10 before $1: replace longer numbers first.
         for (i, param) in query.params.iter().enumerate().rev() {

@@ -14,6 +14,15 @@ use crate::domain::{
 };
 use crate::store::postgres::{Dialect, queries};
 
+/// How a series query asks for its buckets.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SeriesForm {
+    /// `times values`: two lists of scalars (what the set measures).
+    Columns,
+    /// `points { time value }`: an object per bucket, measured beside it (`NAME-points`).
+    Points,
+}
+
 /// One query of the set.
 pub struct TsbsQuery {
     /// TSBS's name, e.g. `single-groupby-1-8-1`.
@@ -58,6 +67,7 @@ fn series_query(
     bucket: &str,
     aggregate: Aggregate,
     per_host: bool,
+    form: SeriesForm,
 ) -> TsbsQuery {
     let selection = hosts
         .clone()
@@ -73,9 +83,13 @@ fn series_query(
     )
     .expect("a valid TSBS query");
     let enum_names: Vec<String> = metrics.iter().map(|m| graphql_enum(*m)).collect();
+    let buckets = match form {
+        SeriesForm::Columns => "times values",
+        SeriesForm::Points => "points { time value }",
+    };
     let graphql = json!({
         "query": format!(
-            "query($h: [ID!], $w: WindowInput!) {{ metricSeries(metrics: [{}], hostIds: $h, window: $w, bucket: \"{bucket}\", aggregate: {}, perHost: {per_host}) {{ hostId metric points {{ time value }} }} }}",
+            "query($h: [ID!], $w: WindowInput!) {{ metricSeries(metrics: [{}], hostIds: $h, window: $w, bucket: \"{bucket}\", aggregate: {}, perHost: {per_host}) {{ hostId metric {buckets} }} }}",
             enum_names.join(", "),
             format!("{aggregate:?}").to_uppercase(),
         ),
@@ -108,10 +122,24 @@ pub fn graphql_enum(metric: Metric) -> String {
     out
 }
 
-/// Every TSBS devops query type over `hosts`, with data up to `end`.
-pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<TsbsQuery> {
-    let end = BucketWidth::seconds(3_600).expect("an hour").floor(end) - Duration::hours(1);
-    let window = |hours: i64| TimeWindow::new(end - Duration::hours(hours), end).expect("a window");
+/// Where the windows end: the whole hour before the last one in `end`'s data, so minute and hour
+/// buckets tile them (the rollup path).
+fn window_end(end: DateTime<Utc>) -> DateTime<Utc> {
+    BucketWidth::seconds(3_600).expect("an hour").floor(end) - Duration::hours(1)
+}
+
+fn window_before(end: DateTime<Utc>, hours: i64) -> TimeWindow {
+    TimeWindow::new(end - Duration::hours(hours), end).expect("a window")
+}
+
+/// The series query types (single-groupby, cpu-max-all, double-groupby), asking for `form`.
+fn series_queries(
+    dialect: Dialect,
+    hosts: &[HostId],
+    end: DateTime<Utc>,
+    form: SeriesForm,
+) -> Vec<TsbsQuery> {
+    let window = |hours: i64| window_before(end, hours);
     let cpu = Measurement::Cpu.metrics();
     let mut out = Vec::new();
     for (metrics, host_count, hours) in [
@@ -131,6 +159,7 @@ pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<Ts
             "1m",
             Aggregate::Max,
             false,
+            form,
         ));
     }
     for host_count in [1, 8] {
@@ -143,6 +172,7 @@ pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<Ts
             "1h",
             Aggregate::Max,
             false,
+            form,
         ));
     }
     for (label, metrics) in [("1", 1), ("5", 5), ("all", 10)] {
@@ -155,8 +185,17 @@ pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<Ts
             "1h",
             Aggregate::Avg,
             true,
+            form,
         ));
     }
+    out
+}
+
+/// Every TSBS devops query type over `hosts`, with data up to `end`.
+pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<TsbsQuery> {
+    let end = window_end(end);
+    let window = |hours: i64| window_before(end, hours);
+    let mut out = series_queries(dialect, hosts, end, SeriesForm::Columns);
     for (label, selected) in [("1", Some(pick(hosts, 1, 99))), ("all", None)] {
         let selection = selected
             .clone()
@@ -204,6 +243,18 @@ pub fn queries(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<Ts
     out
 }
 
+/// The series queries again, asking for `points { time value }` instead of `times values`,
+/// named `NAME-points`: measured beside the set, they show what an object per bucket costs.
+pub fn points_variants(dialect: Dialect, hosts: &[HostId], end: DateTime<Utc>) -> Vec<TsbsQuery> {
+    series_queries(dialect, hosts, window_end(end), SeriesForm::Points)
+        .into_iter()
+        .map(|q| TsbsQuery {
+            name: format!("{}-points", q.name),
+            ..q
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +291,40 @@ mod tests {
             );
         }
         assert_eq!(names.len(), 15);
+    }
+
+    #[test]
+    fn the_set_asks_for_columns_and_its_points_variants_for_the_same_series_as_objects() {
+        let hosts: Vec<HostId> = (1..=100).map(|i| HostId::new(i).unwrap()).collect();
+        let end = chrono::TimeZone::with_ymd_and_hms(&Utc, 2024, 3, 4, 0, 0, 0).unwrap();
+        let dialect = Dialect(Edition::TimescaleApache);
+        let set = queries(dialect, &hosts, end);
+        let variants = points_variants(dialect, &hosts, end);
+        assert_eq!(variants.len(), 11, "one per series query");
+        for variant in &variants {
+            let base = variant
+                .name
+                .strip_suffix("-points")
+                .expect("named NAME-points");
+            let original = set
+                .iter()
+                .find(|q| q.name == base)
+                .expect("a query of the set");
+            assert_eq!(variant.sql, original.sql, "{base}: the same SQL");
+            assert_eq!(
+                variant.params, original.params,
+                "{base}: the same parameters"
+            );
+            assert_eq!(variant.graphql["variables"], original.graphql["variables"]);
+            let (ours, theirs) = (
+                variant.graphql["query"].as_str().unwrap(),
+                original.graphql["query"].as_str().unwrap(),
+            );
+            assert!(ours.contains("points { time value }"), "{ours}");
+            assert!(
+                theirs.contains("times values") && !theirs.contains("points"),
+                "{theirs}"
+            );
+        }
     }
 }

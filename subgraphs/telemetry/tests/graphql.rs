@@ -303,6 +303,30 @@ async fn gap_filling_shows_empty_buckets_as_null_or_the_previous_value() {
 }
 
 #[tokio::test]
+async fn times_and_values_carry_exactly_the_points_gaps_included() {
+    let f = fixture().await;
+    f.seed().await;
+    // Ends past the seed's 12:00, so NULL filling puts nulls in the columns too.
+    let query = r#"{ metricSeries(metrics: [CPU_USAGE_USER, MEM_USED_PERCENT], hostIds: ["1", "2"],
+        window: {from: "2024-03-01T11:00:00Z", to: "2024-03-01T12:05:00Z"}, bucket: "1m",
+        aggregate: MAX, perHost: true, fill: NULL) { hostId metric points { time value } times values } }"#;
+    let response = f.run(query, json!({}), None).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let series = json(&response)["metricSeries"].as_array().unwrap().clone();
+    assert_eq!(series.len(), 4, "2 hosts × 2 metrics");
+    for s in &series {
+        let points = s["points"].as_array().unwrap();
+        assert_eq!(points.len(), 65, "{s}");
+        let times: Vec<_> = points.iter().map(|p| p["time"].clone()).collect();
+        let values: Vec<_> = points.iter().map(|p| p["value"].clone()).collect();
+        assert_eq!(s["times"].as_array().unwrap(), &times);
+        assert_eq!(s["values"].as_array().unwrap(), &values);
+        assert!(values[..61].iter().all(|v| v.is_f64()), "{s}");
+        assert!(values[61..].iter().all(|v| v.is_null()), "{s}");
+    }
+}
+
+#[tokio::test]
 async fn hosts_are_entities_by_id_and_hostname_and_departments_list_theirs() {
     let f = fixture().await;
     f.seed().await;

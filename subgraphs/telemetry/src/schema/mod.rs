@@ -9,6 +9,7 @@
 //! boundary), so every host in one request asks the same window and shares one store call, and
 //! whole-minute and whole-hour windows can be answered from the rollups.
 
+mod column;
 mod department;
 mod host;
 mod inputs;

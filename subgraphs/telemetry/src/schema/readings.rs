@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 
+use super::column::Column;
 use super::host::{HostNode, load_host};
 use super::rfc3339;
 use crate::domain::{BucketValue, LastReading, Measurement, Metric, Point, ReadingAbove, Series};
@@ -95,8 +96,20 @@ impl SeriesNode {
         self.0.metric
     }
 
+    /// One object per bucket. `times` and `values` carry the same data as two parallel lists,
+    /// cheaper to resolve for long series.
     async fn points(&self) -> Vec<PointNode> {
         self.0.points.iter().copied().map(PointNode).collect()
+    }
+
+    /// The buckets' starts, RFC 3339, UTC, in order; `values[i]` belongs to `times[i]`.
+    async fn times(&self) -> Column<String> {
+        Column(self.0.points.iter().map(|p| rfc3339(p.time)).collect())
+    }
+
+    /// The buckets' values, in the order of `times`; null for a bucket without readings.
+    async fn values(&self) -> Column<Option<f64>> {
+        Column(self.0.points.iter().map(|p| p.value).collect())
     }
 }
 
