@@ -307,7 +307,7 @@ async fn times_and_values_carry_exactly_the_points_gaps_included() {
     let f = fixture().await;
     f.seed().await;
     // Ends past the seed's 12:00, so NULL filling puts nulls in the columns too.
-    let query = r#"{ metricSeries(metrics: [CPU_USAGE_USER, MEM_USED_PERCENT], hostIds: ["1", "2"],
+    let query = r#"{ metricSeries(metrics: [CPU_USAGE_USER, CPU_USAGE_SYSTEM], hostIds: ["1", "2"],
         window: {from: "2024-03-01T11:00:00Z", to: "2024-03-01T12:05:00Z"}, bucket: "1m",
         aggregate: MAX, perHost: true, fill: NULL) { hostId metric points { time value } times values } }"#;
     let response = f.run(query, json!({}), None).await;
