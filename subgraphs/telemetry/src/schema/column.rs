@@ -9,25 +9,24 @@ use std::borrow::Cow;
 
 use async_graphql::parser::types::Field;
 use async_graphql::{
-    ContextSelectionSet, Number, OutputType, Positioned, ServerResult, Value, registry,
+    ContextSelectionSet, OutputType, Positioned, ScalarType, ServerResult, Value, registry,
 };
 
-/// A scalar that converts itself to a GraphQL value without a resolver.
+/// A scalar that converts itself to a GraphQL value without a resolver: async-graphql's own
+/// conversion (`ScalarType::to_value`; a non-finite `f64` becomes null), or null for `None`.
 pub trait ColumnItem: OutputType {
     fn to_value(&self) -> Value;
 }
 
 impl ColumnItem for String {
     fn to_value(&self) -> Value {
-        Value::String(self.clone())
+        ScalarType::to_value(self)
     }
 }
 
 impl ColumnItem for f64 {
-    /// A non-finite value has no JSON form; like async-graphql's own `Float`, it becomes null
-    /// (only under `Option<f64>` is that in the type, and only that is used in a column).
     fn to_value(&self) -> Value {
-        Number::from_f64(*self).map_or(Value::Null, Value::Number)
+        ScalarType::to_value(self)
     }
 }
 
