@@ -2,6 +2,7 @@
 //! a 304 in its place, and the debug summary added to its body.
 
 use bytes::Bytes;
+use ntex::http::HeaderMap;
 use ntex::http::body::{Body, ResponseBody};
 use ntex::http::header::{HeaderName, HeaderValue};
 use ntex::web::WebResponse;
@@ -60,7 +61,22 @@ pub(super) fn set_headers(
     scope: Scope,
     etag: &str,
 ) {
-    let headers = response.response_mut().headers_mut();
+    insert_cache_headers(
+        response.response_mut().headers_mut(),
+        status,
+        max_age_secs,
+        scope,
+        etag,
+    );
+}
+
+fn insert_cache_headers(
+    headers: &mut HeaderMap,
+    status: &str,
+    max_age_secs: u64,
+    scope: Scope,
+    etag: &str,
+) {
     for (name, value) in [
         ("cache-control", cache_control(max_age_secs, scope)),
         ("etag", etag.to_owned()),
@@ -99,18 +115,6 @@ pub(super) fn not_modified(
     scope: Scope,
 ) -> WebResponse {
     let mut reply = ntex::http::Response::build(ntex::http::StatusCode::NOT_MODIFIED).finish();
-    let headers = reply.headers_mut();
-    for (name, value) in [
-        ("cache-control", cache_control(max_age_secs, scope)),
-        ("etag", etag.to_owned()),
-        (CACHE_STATUS_HEADER, "hit".to_owned()),
-    ] {
-        if let (Ok(name), Some(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            header_value(&value),
-        ) {
-            headers.insert(name, value);
-        }
-    }
+    insert_cache_headers(reply.headers_mut(), "hit", max_age_secs, scope, etag);
     response.into_response(reply)
 }
