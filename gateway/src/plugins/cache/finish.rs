@@ -8,9 +8,7 @@ use ntex::web::WebResponse;
 
 use super::debug::Summary;
 use super::policy::Policies;
-use super::response::{
-    body_bytes, clean_body, data_of, not_modified, set_headers, with_debug_summary,
-};
+use super::response::{body_bytes, clean_body, data_of, with_cache_headers, with_debug_summary};
 use super::store::etag_of;
 use super::{Pending, RequestFacts, ResponseCache, Work, metrics, tags};
 
@@ -51,7 +49,7 @@ impl ResponseCache {
         &self,
         work: Work,
         facts: &RequestFacts,
-        mut response: WebResponse,
+        response: WebResponse,
         summary: Option<&mut Summary>,
     ) -> WebResponse {
         match work {
@@ -59,16 +57,7 @@ impl ResponseCache {
                 max_age_secs,
                 scope,
                 etag,
-            } => {
-                if !facts.debug
-                    && facts.is_get
-                    && facts.if_none_match.as_deref() == Some(etag.as_str())
-                {
-                    return not_modified(response, &etag, max_age_secs, scope);
-                }
-                set_headers(&mut response, "hit", max_age_secs, scope, &etag);
-                response
-            }
+            } => with_cache_headers(response, facts, "hit", max_age_secs, scope, &etag),
             Work::Store {
                 key,
                 seq,
@@ -139,14 +128,7 @@ impl ResponseCache {
                         "not stored in L1: a write to what it holds raced the query",
                     );
                 }
-                if !facts.debug
-                    && facts.is_get
-                    && facts.if_none_match.as_deref() == Some(etag.as_str())
-                {
-                    return not_modified(response, &etag, max_age_secs, policy.scope);
-                }
-                set_headers(&mut response, "miss", max_age_secs, policy.scope, &etag);
-                response
+                with_cache_headers(response, facts, "miss", max_age_secs, policy.scope, &etag)
             }
             Work::Invalidate {
                 operation,

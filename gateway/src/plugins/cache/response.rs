@@ -7,9 +7,9 @@ use ntex::http::body::{Body, ResponseBody};
 use ntex::http::header::{HeaderName, HeaderValue};
 use ntex::web::WebResponse;
 
-use super::CACHE_STATUS_HEADER;
 use super::config::Scope;
 use super::debug::{self, Summary};
+use super::{CACHE_STATUS_HEADER, RequestFacts};
 
 fn header_value(text: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(text).ok()
@@ -54,13 +54,19 @@ pub(super) fn data_of(body: &[u8]) -> Option<serde_json::Value> {
     data.is_object().then_some(data)
 }
 
-pub(super) fn set_headers(
-    response: &mut WebResponse,
+/// The response with its cache headers, or a 304 in its place when a GET already holds `etag`
+/// (never with a debug summary: that body is not the cached one).
+pub(super) fn with_cache_headers(
+    mut response: WebResponse,
+    facts: &RequestFacts,
     status: &str,
     max_age_secs: u64,
     scope: Scope,
     etag: &str,
-) {
+) -> WebResponse {
+    if !facts.debug && facts.is_get && facts.if_none_match.as_deref() == Some(etag) {
+        return not_modified(response, etag, max_age_secs, scope);
+    }
     insert_cache_headers(
         response.response_mut().headers_mut(),
         status,
@@ -68,6 +74,7 @@ pub(super) fn set_headers(
         scope,
         etag,
     );
+    response
 }
 
 fn insert_cache_headers(
@@ -108,12 +115,7 @@ pub(super) fn with_debug_summary(response: WebResponse, summary: &Summary) -> We
     })
 }
 
-pub(super) fn not_modified(
-    response: WebResponse,
-    etag: &str,
-    max_age_secs: u64,
-    scope: Scope,
-) -> WebResponse {
+fn not_modified(response: WebResponse, etag: &str, max_age_secs: u64, scope: Scope) -> WebResponse {
     let mut reply = ntex::http::Response::build(ntex::http::StatusCode::NOT_MODIFIED).finish();
     insert_cache_headers(reply.headers_mut(), "hit", max_age_secs, scope, etag);
     response.into_response(reply)
