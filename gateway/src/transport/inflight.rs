@@ -72,11 +72,16 @@ impl InFlight {
     where
         F: Future<Output = Outcome> + Send + 'static,
     {
-        let (shared, leader) = {
+        let (shared, _leader) = {
             let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
             let writes = self.writes_completed.load(Ordering::SeqCst);
             match calls.get(&key) {
-                Some(running) if running.writes_before == writes => (running.call.clone(), false),
+                // A finished call is never joined: its answer is from before this query began.
+                Some(running)
+                    if running.writes_before == writes && running.call.peek().is_none() =>
+                {
+                    (running.call.clone(), None)
+                }
                 // None running, or it may have read before a write its joiner has seen: a new
                 // call takes the key (the older one finishes for those already waiting on it).
                 _ => {
@@ -86,19 +91,39 @@ impl InFlight {
                         call: shared.clone(),
                     };
                     calls.insert(key, running);
-                    (shared, true)
+                    let leader = Leader {
+                        calls: &self.calls,
+                        key,
+                        call: shared.clone(),
+                    };
+                    (shared, Some(leader))
                 }
             }
         };
-        let outcome = shared.clone().await;
-        if leader {
-            let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-            // A newer call may have taken the key meanwhile; only this one's entry goes.
-            if calls.get(&key).is_some_and(|r| r.call.ptr_eq(&shared)) {
-                calls.remove(&key);
-            }
+        shared.await
+    }
+}
+
+/// The key of a call, held by the caller that started it, released when that caller finishes
+/// or is dropped. A client that hangs up drops its caller mid-call; before this guard the entry
+/// outlived it, and every later identical query joined its finished answer, however old,
+/// until some write came through this process.
+struct Leader<'a> {
+    calls: &'a Mutex<HashMap<u64, Running>>,
+    key: u64,
+    call: SharedCall,
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        // A newer call may have taken the key meanwhile; only this one's entry goes.
+        if calls
+            .get(&self.key)
+            .is_some_and(|r| r.call.ptr_eq(&self.call))
+        {
+            calls.remove(&self.key);
         }
-        outcome
     }
 }
 
@@ -178,6 +203,57 @@ mod tests {
         );
         assert_eq!(runs.load(Ordering::SeqCst), 2);
         assert!(inflight.calls.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_call_whose_caller_hung_up_is_not_served_to_later_queries() {
+        let inflight = Arc::new(InFlight {
+            calls: Mutex::default(),
+            writes_completed: Box::leak(Box::new(AtomicU64::new(0))),
+        });
+        let runs = Arc::new(AtomicUsize::new(0));
+        let call = |runs: Arc<AtomicUsize>| async move {
+            let run = runs.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(Bytes::from(format!("run {run}")))
+        };
+        // The caller starts the call, then goes away mid-call (a client that hung up).
+        let abandoned = inflight.run(5, call(runs.clone()));
+        let _ = tokio::time::timeout(Duration::from_millis(1), abandoned).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert!(
+            inflight.calls.lock().unwrap().is_empty(),
+            "the abandoned call's key is released"
+        );
+        assert_eq!(inflight.run(5, call(runs.clone())).await.unwrap(), "run 1");
+        assert_eq!(
+            inflight.run(5, call(runs.clone())).await.unwrap(),
+            "run 2",
+            "each later query runs again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_finished_call_left_under_its_key_is_not_joined() {
+        let inflight = InFlight {
+            calls: Mutex::default(),
+            writes_completed: Box::leak(Box::new(AtomicU64::new(0))),
+        };
+        let finished = futures::future::ready(Ok(Bytes::from_static(b"old")))
+            .boxed()
+            .shared();
+        finished.clone().await.unwrap();
+        inflight.calls.lock().unwrap().insert(
+            3,
+            Running {
+                writes_before: 0,
+                call: finished,
+            },
+        );
+        let fresh = inflight
+            .run(3, async { Ok(Bytes::from_static(b"new")) })
+            .await;
+        assert_eq!(fresh.unwrap(), "new");
     }
 
     #[test]
