@@ -134,6 +134,14 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
+    /// With its own count of writes: the process-wide one moves with other tests.
+    fn isolated() -> InFlight {
+        InFlight {
+            calls: Mutex::default(),
+            writes_completed: Box::leak(Box::new(AtomicU64::new(0))),
+        }
+    }
+
     #[tokio::test]
     async fn overlapping_identical_calls_run_once_and_later_ones_run_again() {
         let inflight = Arc::new(InFlight::default());
@@ -162,11 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_call_started_before_a_write_completed_is_not_joined_after_it() {
-        // Its own count of writes: the process-wide one moves with other tests.
-        let inflight = Arc::new(InFlight {
-            calls: Mutex::default(),
-            writes_completed: Box::leak(Box::new(AtomicU64::new(0))),
-        });
+        let inflight = Arc::new(isolated());
         let runs = Arc::new(AtomicUsize::new(0));
         let (release, released) = tokio::sync::watch::channel(false);
         let call = |runs: Arc<AtomicUsize>, mut released: tokio::sync::watch::Receiver<bool>| async move {
@@ -207,10 +211,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_call_whose_caller_hung_up_is_not_served_to_later_queries() {
-        let inflight = Arc::new(InFlight {
-            calls: Mutex::default(),
-            writes_completed: Box::leak(Box::new(AtomicU64::new(0))),
-        });
+        let inflight = Arc::new(isolated());
         let runs = Arc::new(AtomicUsize::new(0));
         let call = |runs: Arc<AtomicUsize>| async move {
             let run = runs.fetch_add(1, Ordering::SeqCst);
@@ -235,10 +236,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_finished_call_left_under_its_key_is_not_joined() {
-        let inflight = InFlight {
-            calls: Mutex::default(),
-            writes_completed: Box::leak(Box::new(AtomicU64::new(0))),
-        };
+        let inflight = isolated();
         let finished = futures::future::ready(Ok(Bytes::from_static(b"old")))
             .boxed()
             .shared();
