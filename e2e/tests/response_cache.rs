@@ -326,3 +326,86 @@ async fn a_persisted_query_is_refused_by_hash_until_registered_then_served_by_ha
     assert_eq!(by_get.status, 200, "{}", by_get.body);
     assert_eq!(by_get.body, registered);
 }
+
+/// The count of one cache event on the gateway's `/metrics` (0 before its first).
+async fn cache_events(
+    gateway: &polygate_e2e::process::Service,
+    event: &str,
+    type_name: &str,
+) -> u64 {
+    let metrics = reqwest::get(gateway.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = format!(
+        "polygate_cache_events_total{{event=\"{event}\",level=\"l1\",type=\"{type_name}\"}} "
+    );
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series.as_str()))
+        .map_or(0, |count| count.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_repeated_request_is_answered_before_parsing_in_the_content_type_it_negotiated() {
+    let gateway = gateway_with(CACHE_ON).await;
+    let url = gateway.url("/graphql");
+    let send = |accept: &'static str, query: &str| {
+        let request = reqwest::Client::new()
+            .post(&url)
+            .header("accept", accept)
+            .json(&json!({ "query": query }));
+        async move {
+            let response = request.send().await.expect("gateway answers");
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            (content_type, answer(response).await)
+        }
+    };
+    let mut expected_early = 0;
+    let mut first_body = None;
+    for accept in ["application/graphql-response+json", "application/json"] {
+        // The first of each is answered the full way (stored, or a hit found after planning)
+        // and remembered; its copies are answered early, in the type negotiated for the first.
+        let (negotiated, first) = send(accept, MUG).await;
+        assert!(
+            negotiated.as_deref().is_some_and(|t| t.starts_with(accept)),
+            "{negotiated:?} for {accept}"
+        );
+        let first_body = first_body.get_or_insert(first.body.clone());
+        assert_eq!(&first.body, first_body);
+        for _ in 0..2 {
+            let (content_type, again) = send(accept, MUG).await;
+            assert_eq!(content_type, negotiated, "for {accept}");
+            assert_eq!(again.cache.as_deref(), Some("hit"));
+            // The age left, counting down from the first answer's 60 s.
+            assert!(
+                again
+                    .cache_control
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("public, max-age=")),
+                "{:?}",
+                again.cache_control
+            );
+            assert_eq!(again.etag, first.etag);
+            assert_eq!(&again.body, first_body);
+            expected_early += 1;
+            assert_eq!(
+                cache_events(&gateway, "early_hit", "Product").await,
+                expected_early
+            );
+        }
+    }
+    // A byte more in the document is a request not seen before: the full way, to the same entry.
+    let (_, reformatted) = send("application/json", &format!("{MUG} ")).await;
+    assert_eq!(reformatted.cache.as_deref(), Some("hit"));
+    assert_eq!(
+        cache_events(&gateway, "early_hit", "Product").await,
+        expected_early
+    );
+}

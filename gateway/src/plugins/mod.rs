@@ -141,6 +141,13 @@ impl RouterPlugin for PolygatePlugin {
         &'exec self,
         payload: OnGraphQLParamsStartHookPayload<'exec>,
     ) -> OnGraphQLParamsStartHookResult<'exec> {
+        // A request identical to one the cache answered is answered before it is even decoded.
+        if let Some(cache) = &self.state.cache
+            && let Some(response) =
+                cache.answer_early(payload.context, payload.router_http_request, &payload.body)
+        {
+            return payload.end_with_response(response);
+        }
         payload.on_end(move |mut end| {
             let label = self
                 .endpoints

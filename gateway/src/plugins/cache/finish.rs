@@ -36,7 +36,7 @@ impl ResponseCache {
         };
         let mut summary = summary.filter(|_| facts.debug);
         let response = match work {
-            Some(work) => self.finish(work, facts, response, summary.as_mut()),
+            Some(work) => self.finish(context, work, facts, response, summary.as_mut()),
             None => response,
         };
         match summary {
@@ -47,6 +47,7 @@ impl ResponseCache {
 
     fn finish(
         &self,
+        context: &PluginContext,
         work: Work,
         facts: &RequestFacts,
         response: WebResponse,
@@ -54,10 +55,14 @@ impl ResponseCache {
     ) -> WebResponse {
         match work {
             Work::Served {
+                key,
                 max_age_secs,
                 scope,
                 etag,
-            } => with_cache_headers(response, facts, "hit", max_age_secs, scope, &etag),
+            } => {
+                self.remember(context, key, &response);
+                with_cache_headers(response, facts, "hit", max_age_secs, scope, &etag)
+            }
             Work::Store {
                 key,
                 seq,
@@ -119,6 +124,7 @@ impl ResponseCache {
                     label.clone(),
                 ) {
                     metrics::event("l1", "store", &label);
+                    self.remember(context, key, &response);
                     if let Some(summary) = summary {
                         summary.status = "store";
                     }

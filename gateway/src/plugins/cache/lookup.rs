@@ -90,6 +90,7 @@ impl ResponseCache {
                 let max_age_secs = entry.remaining_secs(now);
                 context.insert(pending(
                     Work::Served {
+                        key,
                         max_age_secs,
                         scope: entry.scope,
                         etag: entry.etag().to_owned(),
@@ -123,6 +124,7 @@ impl ResponseCache {
                     let max_age_secs = entry.remaining.as_secs();
                     context.insert(pending(
                         Work::Served {
+                            key,
                             max_age_secs,
                             scope: entry.scope,
                             etag: etag_of(&entry.body),

@@ -15,6 +15,7 @@ pub mod apq;
 pub mod clock;
 pub mod config;
 pub mod debug;
+pub mod early;
 pub mod entity;
 mod finish;
 pub mod key;
@@ -74,8 +75,9 @@ enum Work {
         operation: Box<OperationDefinition>,
         policies: Arc<Policies>,
     },
-    /// Served from the cache.
+    /// Served from the cache, from the entry under `key`.
     Served {
+        key: [u8; 32],
         max_age_secs: u64,
         scope: Scope,
         etag: String,

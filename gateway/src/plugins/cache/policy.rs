@@ -25,6 +25,8 @@ pub struct Policies {
     mutation_touches: HashMap<String, Vec<String>>,
     /// Operations worked out once (`prepared.rs`).
     pub(super) prepared: super::prepared::PreparedMemo,
+    /// Requests answered once, to answer again before parsing (`early.rs`).
+    pub(super) requests: super::early::RequestIndex,
 }
 
 /// The cache policy of one query.
@@ -58,6 +60,7 @@ impl Policies {
                 .map(|(name, types)| (name.to_ascii_lowercase(), types.clone()))
                 .collect(),
             prepared: super::prepared::memo(),
+            requests: super::early::index(),
         }
     }
 
