@@ -325,6 +325,25 @@ async fn a_persisted_query_is_refused_by_hash_until_registered_then_served_by_ha
     .await;
     assert_eq!(by_get.status, 200, "{}", by_get.body);
     assert_eq!(by_get.body, registered);
+
+    // A registration takes the full path every time (this instance may have evicted the query
+    // since), while a hash alone, answered once, is answered early after that.
+    for _ in 0..2 {
+        let again = answer(
+            http.post(&url)
+                .json(&json!({ "query": query, "extensions": extensions }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(again.cache.as_deref(), Some("hit"));
+        assert_eq!(again.body, registered);
+    }
+    assert_eq!(cache_events(&gateway, "early_hit", "Product").await, 0);
+    let by_hash_again: Value = only_hash().send().await.unwrap().json().await.unwrap();
+    assert_eq!(by_hash_again, registered);
+    assert_eq!(cache_events(&gateway, "early_hit", "Product").await, 1);
 }
 
 /// The count of one cache event on the gateway's `/metrics` (0 before its first).
@@ -401,6 +420,21 @@ async fn a_repeated_request_is_answered_before_parsing_in_the_content_type_it_ne
             );
         }
     }
+    // A stream (here server-sent events) is framed by the engine: always the full way.
+    for _ in 0..3 {
+        let (content_type, streamed) = send("text/event-stream", MUG).await;
+        assert!(
+            content_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("text/event-stream")),
+            "{content_type:?}"
+        );
+        assert_eq!(streamed.cache.as_deref(), Some("hit"));
+    }
+    assert_eq!(
+        cache_events(&gateway, "early_hit", "Product").await,
+        expected_early
+    );
     // A byte more in the document is a request not seen before: the full way, to the same entry.
     let (_, reformatted) = send("application/json", &format!("{MUG} ")).await;
     assert_eq!(reformatted.cache.as_deref(), Some("hit"));

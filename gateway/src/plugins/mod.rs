@@ -153,8 +153,16 @@ impl RouterPlugin for PolygatePlugin {
                 .endpoints
                 .operation_label(end.graphql_params.operation_name.as_deref());
             end.context.insert(label);
-            if let Err(error) = self.persisted_queries.resolve(&mut end.graphql_params) {
-                return end.end_with_graphql_error(*error, http::StatusCode::OK);
+            match self.persisted_queries.resolve(&mut end.graphql_params) {
+                Err(error) => return end.end_with_graphql_error(*error, http::StatusCode::OK),
+                // A registration must reach this hook each time it is sent (this instance may
+                // have evicted the query since), so it is never answered early.
+                Ok(cache::apq::Resolution::Registered) => {
+                    if self.state.cache.is_some() {
+                        cache::early::always_full_path(end.context);
+                    }
+                }
+                Ok(_) => {}
             }
             // The cache works an operation out once per text (`cache/prepared.rs`).
             if self.state.cache.is_some()

@@ -24,6 +24,17 @@ pub struct PersistedQueries {
     queries: Cache<String, Arc<str>>,
 }
 
+/// What [`PersistedQueries::resolve`] did with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// No `persistedQuery` extension.
+    NotPersisted,
+    /// Hash and query: the query is registered under the hash.
+    Registered,
+    /// Only a known hash: its query filled in.
+    Filled,
+}
+
 fn requested_hash(
     extensions: Option<&HashMap<String, hive_router::sonic_rs::Value>>,
 ) -> Option<String> {
@@ -46,9 +57,9 @@ impl PersistedQueries {
 
     /// Fills in the query of a request that sent only a known hash, registers one that sent
     /// both, and refuses an unknown hash or a hash that is not the query's.
-    pub fn resolve(&self, params: &mut GraphQLParams) -> Result<(), Box<GraphQLError>> {
+    pub fn resolve(&self, params: &mut GraphQLParams) -> Result<Resolution, Box<GraphQLError>> {
         let Some(hash) = requested_hash(params.extensions.as_ref()) else {
-            return Ok(());
+            return Ok(Resolution::NotPersisted);
         };
         match &params.query {
             Some(query) => {
@@ -60,12 +71,12 @@ impl PersistedQueries {
                     )));
                 }
                 self.queries.insert(hash, Arc::from(query.as_str()));
-                Ok(())
+                Ok(Resolution::Registered)
             }
             None => match self.queries.get(&hash) {
                 Some(query) => {
                     params.query = Some(query.to_string());
-                    Ok(())
+                    Ok(Resolution::Filled)
                 }
                 None => Err(Box::new(GraphQLError::from_message_and_code(
                     NOT_FOUND_MESSAGE,
@@ -104,9 +115,12 @@ mod tests {
         let refused = apq.resolve(&mut only_hash).unwrap_err();
         assert_eq!(refused.message, NOT_FOUND_MESSAGE);
 
-        apq.resolve(&mut params(Some(query), &hash)).unwrap();
+        assert_eq!(
+            apq.resolve(&mut params(Some(query), &hash)).unwrap(),
+            Resolution::Registered
+        );
         let mut again = params(None, &hash);
-        apq.resolve(&mut again).unwrap();
+        assert_eq!(apq.resolve(&mut again).unwrap(), Resolution::Filled);
         assert_eq!(again.query.as_deref(), Some(query));
     }
 

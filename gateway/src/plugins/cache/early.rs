@@ -81,6 +81,14 @@ pub fn index() -> RequestIndex {
     moka::sync::Cache::new(MAX_REMEMBERED)
 }
 
+/// In a request's context: never remember it, whatever the cache does with it.
+struct AlwaysFullPath;
+
+/// Marks this request as one never to answer early (an APQ registration: see `apq.rs`).
+pub fn always_full_path(context: &PluginContext) {
+    context.insert(AlwaysFullPath);
+}
+
 /// In a request's context from the first hook to the response: a request not answered early,
 /// to be remembered if the cache answers or stores it, in the index of the supergraph it was
 /// checked against.
@@ -148,11 +156,20 @@ impl ResponseCache {
         let Some(not_remembered) = context.get_ref::<NotRemembered>() else {
             return;
         };
+        if context.contains::<AlwaysFullPath>() {
+            return;
+        }
         let response = response.response();
         if response.status() != ntex::http::StatusCode::OK {
             return;
         }
-        let Some(content_type) = response.headers().get(CONTENT_TYPE) else {
+        // A single JSON body only: a client that negotiated a stream (SSE, multipart) got the
+        // entry framed by the engine, framing an early answer would not reproduce.
+        let Some(content_type) = response.headers().get(CONTENT_TYPE).filter(|value| {
+            let value = value.as_bytes();
+            value.starts_with(b"application/json")
+                || value.starts_with(b"application/graphql-response+json")
+        }) else {
             return;
         };
         let operation = context
