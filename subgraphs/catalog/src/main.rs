@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use polygate_catalog::{Catalog, CatalogSettings, dump, generator, settings};
 use polygate_kit::standalone::{Command as Common, ConfigArgs, Standalone};
 
+polygate_kit::use_mimalloc!();
+
 #[derive(Parser)]
 #[command(
     name = "polygate-catalog",

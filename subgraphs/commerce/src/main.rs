@@ -19,6 +19,8 @@ use polygate_commerce::{Commerce, CommerceSettings, PasswordHasher, generator};
 use polygate_kit::standalone::{self, ConfigArgs, Standalone};
 use polygate_kit::subgraph::entry;
 
+polygate_kit::use_mimalloc!();
+
 #[derive(Parser)]
 #[command(
     name = "polygate-commerce",

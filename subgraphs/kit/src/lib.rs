@@ -40,3 +40,18 @@ pub fn sdl_options() -> async_graphql::SDLExportOptions {
         .federation()
         .compose_directive()
 }
+
+/// The allocator a standalone subgraph binary runs on: mimalloc, as the gateway does (through
+/// Hive Router). Put `polygate_kit::use_mimalloc!();` at the top of the binary's `main.rs`.
+/// Why: a telemetry series answer of 1 000 hosts spent about 30 % of its time in glibc's
+/// malloc and free (profiled; `subgraphs/telemetry/README.md`).
+#[macro_export]
+macro_rules! use_mimalloc {
+    () => {
+        #[global_allocator]
+        static GLOBAL: $crate::MiMalloc = $crate::MiMalloc;
+    };
+}
+
+#[doc(hidden)]
+pub use mimalloc::MiMalloc;

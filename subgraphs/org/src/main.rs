@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use polygate_kit::standalone::{Command, ConfigArgs, Standalone};
 use polygate_org::{Org, OrgSettings};
 
+polygate_kit::use_mimalloc!();
+
 /// `[subgraphs.org]` from the configuration, for the commands that sign in to a store.
 fn org_settings(standalone: &Standalone, config: &ConfigArgs) -> anyhow::Result<OrgSettings> {
     let loaded = standalone.load(config)?;

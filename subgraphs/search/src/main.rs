@@ -14,6 +14,8 @@ use polygate_search::domain::{NewDocument, Source};
 use polygate_search::reindex::{ReindexOptions, reindex};
 use polygate_search::{Search, SearchService, SearchSettings, embed, metrics, open_service};
 
+polygate_kit::use_mimalloc!();
+
 #[derive(Parser)]
 #[command(
     name = "polygate-search",

@@ -13,6 +13,8 @@ use polygate_telemetry::bulk::BulkOptions;
 use polygate_telemetry::cli::{self, StoreArgs};
 use polygate_telemetry::domain::Measurement;
 
+polygate_kit::use_mimalloc!();
+
 #[derive(Parser)]
 #[command(
     name = "polygate-telemetry",

@@ -17,11 +17,12 @@ mod loaders;
 mod mutation;
 mod query;
 mod readings;
+mod time;
 
 use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, Schema};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::Duration;
 use polygate_kit::batch::Batcher;
 use polygate_kit::error::internal_error;
 use polygate_kit::{ErrorCode, api_error};
@@ -29,6 +30,8 @@ use polygate_kit::{ErrorCode, api_error};
 use crate::clock::Clock;
 use crate::domain::{InvalidBatch, InvalidInput};
 use crate::store::{StoreError, TelemetryStore};
+
+pub(crate) use time::{parse_time, rfc3339};
 
 pub use department::DepartmentNode;
 pub use host::HostNode;
@@ -98,16 +101,4 @@ pub(crate) fn store_failed(err: StoreError) -> async_graphql::Error {
         ),
         other => internal_error(ErrorCode::StoreUnavailable, &other),
     }
-}
-
-/// An instant as the API shows it: RFC 3339 in UTC with milliseconds.
-pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// An RFC 3339 instant from an argument, or `BAD_USER_INPUT` naming `field`.
-pub(crate) fn parse_time(text: &str, field: &'static str) -> Result<DateTime<Utc>, InvalidInput> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| InvalidInput::new(field, "an RFC 3339 time, e.g. 2024-03-01T12:00:00Z"))
 }
