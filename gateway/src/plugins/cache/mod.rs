@@ -2,8 +2,9 @@
 //!
 //! A query is looked up after the engine has parsed, validated and planned it (`on_execute`,
 //! where the normalised operation and coerced variables exist), and answered from the cache
-//! without touching a subgraph on a hit. On a miss, the finished HTTP response is stored when
-//! it is a 200 with `data` and no `errors`. A mutation's response is walked for the entities it
+//! without touching a subgraph on a hit; a byte-identical repeat of a request answered that way
+//! is answered before the engine even decodes it (`early.rs`). On a miss, the finished HTTP
+//! response is stored when it is a 200 with `data` and no `errors`. A mutation's response is walked for the entities it
 //! returns, and those (plus the types the config says it changes) are invalidated before the
 //! client sees the response, so the client's next read is fresh.
 //!
