@@ -100,12 +100,7 @@ async fn a_repeated_public_query_is_served_from_the_cache_with_its_policy_in_cac
     )
     .await;
     assert_eq!(reformatted.body, first.body);
-    let metrics = reqwest::get(gateway.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&gateway).await;
     assert!(
         metrics
             .contains("polygate_cache_events_total{event=\"hit\",level=\"l1\",type=\"Product\"}"),
@@ -346,18 +341,22 @@ async fn a_persisted_query_is_refused_by_hash_until_registered_then_served_by_ha
     assert_eq!(cache_events(&gateway, "early_hit", "Product").await, 1);
 }
 
+async fn metrics_text(gateway: &polygate_e2e::process::Service) -> String {
+    reqwest::get(gateway.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The count of one cache event on the gateway's `/metrics` (0 before its first).
 async fn cache_events(
     gateway: &polygate_e2e::process::Service,
     event: &str,
     type_name: &str,
 ) -> u64 {
-    let metrics = reqwest::get(gateway.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(gateway).await;
     let series = format!(
         "polygate_cache_events_total{{event=\"{event}\",level=\"l1\",type=\"{type_name}\"}} "
     );

@@ -115,8 +115,9 @@ impl ResponseCache {
             return None;
         }
         let policies = self.policies()?;
-        let viewer = context.get_ref::<Viewer>().map(|v| v.user_id.clone());
-        let request = RequestKey::of(request, body, viewer.as_deref());
+        let viewer = context.get_ref::<Viewer>();
+        let request = RequestKey::of(request, body, viewer.as_deref().map(|v| v.user_id.as_str()));
+        drop(viewer);
         if let Some(remembered) = policies.requests.get(&request) {
             match self.store.get(&remembered.key) {
                 Lookup::Hit(entry) => {
